@@ -1,0 +1,62 @@
+# Sourced by run.sh and test.sh: makes sure a PostgreSQL server is reachable and exports
+# DATABASE_URL for database "$1" (created if missing).
+#
+# When DATABASE_URL is already set, it is used as is. Otherwise this starts the embedded
+# default: a private PostgreSQL 15 cluster for this checkout. Its data lives under /var/tmp
+# (the postgres user must be able to traverse every parent folder, which a checkout under a
+# private home folder does not allow), linked from the git-ignored .data/ folder. The port is
+# derived from the checkout's path, so two checkouts never collide, nor with a server on 5432.
+
+parley_db() {
+    local db_name="$1"
+    if [ -n "${DATABASE_URL:-}" ]; then
+        echo "==> using DATABASE_URL from the environment"
+        return 0
+    fi
+    local root bin hash port dir
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    bin=/usr/lib/postgresql/15/bin
+    hash="$(printf '%s' "$root" | cksum | cut -d' ' -f1)"
+    port=$((54000 + hash % 1000))
+    dir="/var/tmp/parley-pg-$hash"
+
+    as_pg() {
+        if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    }
+
+    if [ ! -s "$dir/data/PG_VERSION" ]; then
+        echo "==> creating a private PostgreSQL cluster in $dir (port $port)"
+        rm -rf "$dir"
+        if [ "$(id -u)" = 0 ]; then install -d -o postgres -g postgres "$dir"; else mkdir -p "$dir"; fi
+        as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/../parley-initdb-$hash.log" 2>&1 \
+            || { cat "$dir/../parley-initdb-$hash.log"; return 1; }
+    fi
+    mkdir -p "$root/.data"
+    ln -sfn "$dir" "$root/.data/pg"
+
+    if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        echo "==> starting PostgreSQL on 127.0.0.1:$port"
+        as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+            || { tail -n 20 "$dir/server.log"; return 1; }
+    fi
+    PARLEY_PG_DIR="$dir"
+    PARLEY_PG_PORT="$port"
+    local admin="postgres://postgres@127.0.0.1:$port/postgres"
+    if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
+        psql "$admin" -qc "CREATE DATABASE \"$db_name\"" >/dev/null
+    fi
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/$db_name"
+    echo "==> DATABASE_URL=$DATABASE_URL"
+}
+
+# Stops the private cluster (only the one this checkout owns).
+parley_db_stop() {
+    if [ -n "${PARLEY_PG_DIR:-}" ]; then
+        if [ "$(id -u)" = 0 ]; then
+            runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$PARLEY_PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+        else
+            /usr/lib/postgresql/15/bin/pg_ctl -D "$PARLEY_PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+        fi
+    fi
+}

@@ -1,0 +1,86 @@
+//! The server binary: configuration → telemetry → database → state → serve, until Ctrl-C or
+//! SIGTERM.
+
+use std::error::Error;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use parley::server::{db, router, seed, AppState, Config};
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "server stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let config = Config::load()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&config.database_url)
+        .await?;
+    db::MIGRATOR.run(&pool).await?;
+    if config.seed_demo_users {
+        seed::seed_demo_users(&pool).await?;
+    }
+    tokio::spawn(expire_sessions(pool.clone()));
+
+    let addr = config.leptos_options.site_addr;
+    let state = AppState::new(config.leptos_options.clone(), pool.clone(), config.settings());
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!("serving http://{addr}");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    pool.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Deletes expired sessions once an hour.
+async fn expire_sessions(pool: sqlx::PgPool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60 * 60));
+    loop {
+        tick.tick().await;
+        match db::sessions::delete_expired(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "deleted expired sessions"),
+            Err(error) => tracing::warn!(%error, "could not delete expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,214 @@
+//! Account inputs, parsed once into types that can only hold valid values ("parse, don't
+//! validate"). The browser parses for instant feedback; the server parses again to enforce.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why an input was refused; the message is written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ValidationError {
+    #[error("{0} is required")]
+    Required(&'static str),
+    #[error("{field} must be at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} must be at least {min} characters")]
+    TooShort { field: &'static str, min: usize },
+    #[error("Username may only contain letters, digits, '.', '_' and '-', and must start with a letter or digit")]
+    UsernameCharacters,
+    #[error("{0} contains invisible or control characters")]
+    InvisibleCharacters(&'static str),
+}
+
+/// A login name: 3–32 characters of `a-z 0-9 . _ -`, stored lower-cased so that "Alice" and
+/// "alice" are the same account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub const MIN: usize = 3;
+    pub const MAX: usize = 32;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim().to_lowercase();
+        let len = name.chars().count();
+        if len == 0 {
+            return Err(ValidationError::Required("Username"));
+        }
+        if len < Self::MIN {
+            return Err(ValidationError::TooShort { field: "Username", min: Self::MIN });
+        }
+        if len > Self::MAX {
+            return Err(ValidationError::TooLong { field: "Username", max: Self::MAX });
+        }
+        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+        let starts_well = name.starts_with(|c: char| c.is_ascii_alphanumeric());
+        if !starts_well || !name.chars().all(allowed) {
+            return Err(ValidationError::UsernameCharacters);
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name shown to other people: 1–64 visible characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(ValidationError::Required("Display name"));
+        }
+        if name.chars().count() > Self::MAX {
+            return Err(ValidationError::TooLong { field: "Display name", max: Self::MAX });
+        }
+        if name.chars().any(is_invisible) {
+            return Err(ValidationError::InvisibleCharacters("Display name"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Control characters, zero-width characters and bidirectional overrides: they let one name
+/// impersonate another or garble the text around it.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// A password: 8–1024 characters, kept exactly as typed. Deliberately not `Debug`, so it cannot
+/// end up in a log line.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN: usize = 8;
+    pub const MAX: usize = 1024;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let len = raw.chars().count();
+        if len == 0 {
+            return Err(ValidationError::Required("Password"));
+        }
+        if len < Self::MIN {
+            return Err(ValidationError::TooShort { field: "Password", min: Self::MIN });
+        }
+        if len > Self::MAX {
+            return Err(ValidationError::TooLong { field: "Password", max: Self::MAX });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The sign-up form as sent over the wire (unparsed).
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct SignupInput {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignupInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupInput")
+            .field("username", &self.username)
+            .field("display_name", &self.display_name)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A sign-up form that passed every check.
+pub struct ValidSignup {
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub password: Password,
+}
+
+impl SignupInput {
+    pub fn parse(&self) -> Result<ValidSignup, ValidationError> {
+        Ok(ValidSignup {
+            username: Username::parse(&self.username)?,
+            display_name: DisplayName::parse(&self.display_name)?,
+            password: Password::parse(&self.password)?,
+        })
+    }
+}
+
+/// The sign-in form as sent over the wire. Only emptiness is checked here: a wrong username and
+/// a wrong password must look the same to the person signing in.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginInput")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl LoginInput {
+    pub fn check_filled(&self) -> Result<(), ValidationError> {
+        if self.username.trim().is_empty() {
+            return Err(ValidationError::Required("Username"));
+        }
+        if self.password.is_empty() {
+            return Err(ValidationError::Required("Password"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_is_trimmed_and_lower_cased() {
+        assert_eq!(Username::parse("  Alice ").map(|u| u.0), Ok("alice".to_owned()));
+    }
+
+    #[test]
+    fn username_rejects_bad_shapes() {
+        assert_eq!(Username::parse(""), Err(ValidationError::Required("Username")));
+        assert!(matches!(Username::parse("ab"), Err(ValidationError::TooShort { .. })));
+        assert!(matches!(Username::parse(&"a".repeat(33)), Err(ValidationError::TooLong { .. })));
+        assert_eq!(Username::parse("-abc"), Err(ValidationError::UsernameCharacters));
+        assert_eq!(Username::parse("a b c"), Err(ValidationError::UsernameCharacters));
+        assert_eq!(Username::parse("bob'; drop"), Err(ValidationError::UsernameCharacters));
+    }
+
+    #[test]
+    fn display_name_rejects_invisible_characters() {
+        assert!(DisplayName::parse("Bob \u{202E}kcilc").is_err());
+        assert!(DisplayName::parse("Bo\u{200B}b").is_err());
+        assert!(DisplayName::parse("Bob\n").is_ok(), "trailing whitespace is trimmed");
+        assert_eq!(DisplayName::parse("  Zoë Ångström ").map(|d| d.0), Ok("Zoë Ångström".to_owned()));
+    }
+
+    #[test]
+    fn password_length_is_enforced() {
+        assert_eq!(Password::parse("").err(), Some(ValidationError::Required("Password")));
+        assert!(matches!(Password::parse("short").err(), Some(ValidationError::TooShort { .. })));
+        assert!(Password::parse("long enough").is_ok());
+    }
+}

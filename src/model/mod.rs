@@ -1,0 +1,10 @@
+//! Shared types, compiled for both the server and the browser: users, validated inputs and the
+//! error shape every boundary speaks. Depends on nothing else in this crate.
+
+pub mod account;
+pub mod error;
+pub mod user;
+
+pub use account::{DisplayName, LoginInput, Password, SignupInput, Username, ValidationError};
+pub use error::{ApiError, ErrorCode};
+pub use user::User;

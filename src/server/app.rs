@@ -1,0 +1,40 @@
+//! The router: server-rendered pages and server functions (Leptos), the JSON API, static files,
+//! and the layers around them. Tests build exactly this router.
+
+use axum::middleware;
+use axum::response::Redirect;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use super::state::AppState;
+use super::{auth, http};
+use crate::app::{shell, App};
+
+/// Largest request body accepted anywhere (a 4,000-character message is far below it).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/people") }))
+        .merge(http::api_routes())
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require_session_for_pages))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,278 @@
+//! Accounts and sessions: argon2id password hashes, random session tokens in an HttpOnly
+//! SameSite=Lax cookie (only their SHA-256 is stored), and the extractors and middleware that
+//! turn a request's cookie into the signed-in user. The user always comes from the session,
+//! never from a URL or a body.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use cookie::{Cookie, SameSite};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::db;
+use super::error::ServerError;
+use super::state::{AppState, Settings};
+use crate::model::{LoginInput, Password, SignupInput, User};
+
+pub const SESSION_COOKIE: &str = "parley_session";
+
+/// Longest cookie value we bother to look up (ours are 43 characters).
+const MAX_TOKEN_LEN: usize = 128;
+
+/// A session token as the browser holds it. Not `Debug`: it is a bearer secret.
+pub struct SessionToken(String);
+
+impl SessionToken {
+    fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// What the database stores and looks up.
+    pub fn hash(&self) -> Vec<u8> {
+        Sha256::digest(self.0.as_bytes()).to_vec()
+    }
+}
+
+/// A user who has just signed in (or up), and the `Set-Cookie` value that holds their session.
+pub struct SignedIn {
+    pub user: User,
+    pub cookie: HeaderValue,
+}
+
+pub async fn sign_up(state: &AppState, input: &SignupInput) -> Result<SignedIn, ServerError> {
+    let valid = input.parse()?;
+    let hash = hash_password(valid.password).await?;
+    let user = db::users::insert(
+        &state.pool,
+        Uuid::new_v4(),
+        valid.username.as_str(),
+        valid.display_name.as_str(),
+        &hash,
+    )
+    .await?;
+    tracing::info!(user_id = %user.id, "signed up");
+    start_session(state, user).await
+}
+
+pub async fn sign_in(state: &AppState, input: &LoginInput) -> Result<SignedIn, ServerError> {
+    input.check_filled()?;
+    let username = input.username.trim().to_lowercase();
+    let credentials = db::users::credentials(&state.pool, &username).await?;
+    // An unknown username is checked against a dummy hash, so that it costs as much time as a
+    // wrong password and the response time does not reveal which usernames exist.
+    let (user, hash) = match credentials {
+        Some(c) => (Some(c.user), Some(c.password_hash)),
+        None => (None, None),
+    };
+    let matches = verify_password(input.password.clone(), hash).await?;
+    match user {
+        Some(user) if matches => start_session(state, user).await,
+        _ => Err(ServerError::InvalidCredentials),
+    }
+}
+
+/// Deletes the request's session (if any) and returns the `Set-Cookie` value that clears it.
+pub async fn sign_out(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, ServerError> {
+    if let Some(token) = token_from_headers(headers) {
+        db::sessions::delete(&state.pool, &token.hash()).await?;
+    }
+    removal_cookie(&state.settings)
+}
+
+/// The signed-in user of a request, if its session cookie names a live session.
+pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, ServerError> {
+    match token_from_headers(headers) {
+        Some(token) => Ok(db::sessions::user(&state.pool, &token.hash()).await?),
+        None => Ok(None),
+    }
+}
+
+pub async fn hash_password(password: Password) -> Result<String, ServerError> {
+    // Argon2 is deliberately slow (tens of milliseconds of CPU): keep it off the async workers.
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| ServerError::Internal(format!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| ServerError::Internal(format!("password hashing task: {e}")))?
+}
+
+/// Checks `password` against `hash`, or against a dummy hash when there is no user.
+async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ServerError> {
+    static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"no such user, no such password", &salt)
+            .ok()
+            .map(|hash| hash.to_string())
+    });
+    tokio::task::spawn_blocking(move || {
+        let Some(hash) = hash.as_deref().or(DUMMY_HASH.as_deref()) else {
+            return false;
+        };
+        PasswordHash::new(hash)
+            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|e| ServerError::Internal(format!("password check task: {e}")))
+}
+
+async fn start_session(state: &AppState, user: User) -> Result<SignedIn, ServerError> {
+    let token = SessionToken::generate();
+    let expires_at = Utc::now()
+        + chrono::Duration::from_std(state.settings.session_ttl)
+            .map_err(|e| ServerError::Internal(format!("session lifetime: {e}")))?;
+    db::sessions::insert(&state.pool, &token.hash(), user.id, expires_at).await?;
+    let cookie = session_cookie(&token, &state.settings)?;
+    Ok(SignedIn { user, cookie })
+}
+
+fn session_cookie(token: &SessionToken, settings: &Settings) -> Result<HeaderValue, ServerError> {
+    let max_age = cookie::time::Duration::seconds(settings.session_ttl.as_secs() as i64);
+    cookie_header(Cookie::build((SESSION_COOKIE, token.0.clone())).max_age(max_age), settings)
+}
+
+fn removal_cookie(settings: &Settings) -> Result<HeaderValue, ServerError> {
+    let expired = cookie::time::Duration::ZERO;
+    cookie_header(Cookie::build((SESSION_COOKIE, "")).max_age(expired), settings)
+}
+
+fn cookie_header(
+    builder: cookie::CookieBuilder<'static>,
+    settings: &Settings,
+) -> Result<HeaderValue, ServerError> {
+    let cookie = builder
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.secure_cookies)
+        .build();
+    HeaderValue::from_str(&cookie.to_string())
+        .map_err(|e| ServerError::Internal(format!("session cookie header: {e}")))
+}
+
+fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
+        .filter(|c| c.value().len() <= MAX_TOKEN_LEN)
+        .map(|c| SessionToken(c.value().to_owned()))
+}
+
+/// Adds a `Set-Cookie` header to a response.
+pub fn with_cookie(cookie: HeaderValue, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}
+
+/// The signed-in user, for JSON handlers; rejects with 401 when there is no live session.
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        session_user(state, &parts.headers)
+            .await?
+            .map(CurrentUser)
+            .ok_or(ServerError::Unauthenticated)
+    }
+}
+
+/// Pages only signed-in people may see.
+fn is_protected_page(path: &str) -> bool {
+    path == "/people" || path == "/chat" || path.starts_with("/chat/")
+}
+
+/// Sends signed-out visitors of protected pages to `/login?next=<page>` before anything renders.
+pub async fn require_session_for_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::GET || !is_protected_page(request.uri().path()) {
+        return next.run(request).await;
+    }
+    match session_user(&state, request.headers()).await {
+        Ok(Some(_)) => next.run(request).await,
+        Ok(None) => {
+            let target = request
+                .uri()
+                .path_and_query()
+                .map(|pq| pq.as_str())
+                .unwrap_or("/chat");
+            Redirect::to(&format!("/login?next={}", encode_query_value(target))).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_cookie_is_http_only_and_lax() {
+        let token = SessionToken::generate();
+        let cookie = session_cookie(&token, &Settings::default()).map(|v| v.to_str().map(str::to_owned));
+        let Ok(Ok(text)) = cookie else { panic!("cookie header") };
+        assert!(text.starts_with("parley_session="));
+        assert!(text.contains("HttpOnly"));
+        assert!(text.contains("SameSite=Lax"));
+        assert!(!text.contains("Secure"));
+        let secure = Settings { secure_cookies: true, ..Settings::default() };
+        let Ok(Ok(text)) = session_cookie(&token, &secure).map(|v| v.to_str().map(str::to_owned)) else {
+            panic!("cookie header")
+        };
+        assert!(text.contains("Secure"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (SessionToken::generate(), SessionToken::generate());
+        assert_ne!(a.0, b.0);
+        assert_eq!(a.hash().len(), 32);
+        assert_ne!(a.hash(), a.0.as_bytes());
+    }
+
+    #[test]
+    fn next_parameter_is_encoded() {
+        assert_eq!(encode_query_value("/chat/abc?x=1&y"), "/chat/abc%3Fx%3D1%26y");
+    }
+}

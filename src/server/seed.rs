@@ -1,0 +1,23 @@
+//! Demo accounts for a fresh install: alice, bob and carol, all with the password
+//! [`DEMO_PASSWORD`] (named in the README). Existing accounts are left untouched.
+
+use sqlx::PgPool;
+
+use super::auth::hash_password;
+use super::db;
+use super::error::ServerError;
+use crate::model::Password;
+
+pub const DEMO_PASSWORD: &str = "parley-demo";
+
+const DEMO_USERS: [(&str, &str); 3] = [("alice", "Alice Liddell"), ("bob", "Bob Marley"), ("carol", "Carol Danvers")];
+
+pub async fn seed_demo_users(pool: &PgPool) -> Result<(), ServerError> {
+    for (username, display_name) in DEMO_USERS {
+        let hash = hash_password(Password::parse(DEMO_PASSWORD)?).await?;
+        if db::users::insert_if_missing(pool, username, display_name, &hash).await? {
+            tracing::info!(username, "seeded demo user");
+        }
+    }
+    Ok(())
+}
