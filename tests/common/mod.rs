@@ -1,0 +1,107 @@
+//! Shared by the integration tests: the real router on a fresh database, and a client that
+//! talks to it as an HTTP client would (cookies in headers, JSON bodies).
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use parley::server::{router, AppState, Settings};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub pool: PgPool,
+    router: Router,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// The `name=value` part of the session cookie this response sets.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("parley_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn new(pool: PgPool) -> Self {
+        let options = LeptosOptions::builder().output_name("parley").build();
+        let state = AppState::new(options, pool.clone(), Settings::default());
+        Self { pool, router: router(state) }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, String)>,
+        cookie: Option<&str>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        let body = match body {
+            Some((content_type, body)) => {
+                builder = builder.header(header::CONTENT_TYPE, content_type);
+                Body::from(body)
+            }
+            None => Body::empty(),
+        };
+        let request = builder.body(body).expect("valid test request");
+        let response = self.router.clone().oneshot(request).await.expect("router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value, cookie: Option<&str>) -> TestResponse {
+        self.request(Method::POST, path, Some(("application/json", body.to_string())), cookie).await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        self.request(Method::GET, path, None, cookie).await
+    }
+
+    /// Signs up `username` (display name "<Username>", password "correct horse") and returns
+    /// the session cookie.
+    pub async fn sign_up(&self, username: &str) -> String {
+        let response = self
+            .post_json(
+                "/api/auth/signup",
+                json!({"username": username, "display_name": capitalise(username), "password": "correct horse"}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "sign up {username}: {}", response.text);
+        response.session_cookie().expect("sign-up sets a session cookie")
+    }
+}
+
+fn capitalise(name: &str) -> String {
+    let mut chars = name.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
