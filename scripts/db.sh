@@ -1,16 +1,20 @@
-# Sourced by run.sh and test.sh: makes sure a PostgreSQL server is reachable and exports
-# DATABASE_URL for database "$1" (created if missing).
+# Sourced by run.sh and test.sh: `parley_db NAME [--fresh]` makes sure a PostgreSQL server is
+# reachable and exports DATABASE_URL for database NAME (created if missing; dropped and
+# created again with --fresh).
 #
-# When DATABASE_URL is already set, it is used as is. Otherwise this starts the embedded
+# When DATABASE_URL was set by the caller, it is used as is for everything. Otherwise this starts the embedded
 # default: a private PostgreSQL 15 cluster for this checkout. Its data lives under /var/tmp
 # (the postgres user must be able to traverse every parent folder, which a checkout under a
 # private home folder does not allow), linked from the git-ignored .data/ folder. The port is
 # derived from the checkout's path, so two checkouts never collide, nor with a server on 5432.
 
+PARLEY_USER_DATABASE_URL="${DATABASE_URL:-}"
+
 parley_db() {
-    local db_name="$1"
-    if [ -n "${DATABASE_URL:-}" ]; then
+    local db_name="$1" fresh="${2:-}"
+    if [ -n "$PARLEY_USER_DATABASE_URL" ]; then
         echo "==> using DATABASE_URL from the environment"
+        export DATABASE_URL="$PARLEY_USER_DATABASE_URL"
         return 0
     fi
     local root bin hash port dir
@@ -39,10 +43,14 @@ parley_db() {
         as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
             || { tail -n 20 "$dir/server.log"; return 1; }
+        PARLEY_PG_STARTED=1
     fi
     PARLEY_PG_DIR="$dir"
     PARLEY_PG_PORT="$port"
     local admin="postgres://postgres@127.0.0.1:$port/postgres"
+    if [ "$fresh" = --fresh ]; then
+        psql "$admin" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null
+    fi
     if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
         psql "$admin" -qc "CREATE DATABASE \"$db_name\"" >/dev/null
     fi
@@ -50,9 +58,9 @@ parley_db() {
     echo "==> DATABASE_URL=$DATABASE_URL"
 }
 
-# Stops the private cluster (only the one this checkout owns).
+# Stops the private cluster, if this shell started it.
 parley_db_stop() {
-    if [ -n "${PARLEY_PG_DIR:-}" ]; then
+    if [ -n "${PARLEY_PG_STARTED:-}" ] && [ -n "${PARLEY_PG_DIR:-}" ]; then
         if [ "$(id -u)" = 0 ]; then
             runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$PARLEY_PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
         else
