@@ -13,7 +13,9 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
@@ -38,10 +40,16 @@ async fn run() -> Result<(), Box<dyn Error>> {
     tokio::spawn(expire_sessions(pool.clone()));
 
     let addr = config.leptos_options.site_addr;
-    let state = AppState::new(config.leptos_options.clone(), pool.clone(), config.settings());
+    let state = AppState::new(
+        config.leptos_options.clone(),
+        pool.clone(),
+        config.settings(),
+    );
     let listener = TcpListener::bind(addr).await?;
     tracing::info!("serving http://{addr}");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     pool.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

@@ -32,7 +32,11 @@ async fn session_cookie_is_http_only_and_same_site_lax(pool: PgPool) {
         )
         .await;
 
-    let set_cookie = response.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let set_cookie = response
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     assert!(set_cookie.contains("Path=/"), "{set_cookie}");
@@ -51,11 +55,19 @@ async fn duplicate_username_is_rejected_case_insensitively(pool: PgPool) {
                 None,
             )
             .await;
-        assert_eq!(response.status, StatusCode::CONFLICT, "{name}: {}", response.text);
+        assert_eq!(
+            response.status,
+            StatusCode::CONFLICT,
+            "{name}: {}",
+            response.text
+        );
         assert_eq!(response.error_code(), "username_taken");
         assert!(response.session_cookie().is_none());
     }
-    let count = sqlx::query_scalar!("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    let count = sqlx::query_scalar!("SELECT count(*) FROM users")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(count, Some(1));
 }
 
@@ -65,10 +77,18 @@ async fn wrong_password_and_unknown_user_are_rejected_alike(pool: PgPool) {
     app.sign_up("alice").await;
 
     let wrong_password = app
-        .post_json("/api/auth/login", json!({"username": "alice", "password": "incorrect horse"}), None)
+        .post_json(
+            "/api/auth/login",
+            json!({"username": "alice", "password": "incorrect horse"}),
+            None,
+        )
         .await;
     let unknown_user = app
-        .post_json("/api/auth/login", json!({"username": "mallory", "password": "correct horse"}), None)
+        .post_json(
+            "/api/auth/login",
+            json!({"username": "mallory", "password": "correct horse"}),
+            None,
+        )
         .await;
 
     for response in [&wrong_password, &unknown_user] {
@@ -76,7 +96,10 @@ async fn wrong_password_and_unknown_user_are_rejected_alike(pool: PgPool) {
         assert_eq!(response.error_code(), "invalid_credentials");
         assert!(response.session_cookie().is_none());
     }
-    assert_eq!(wrong_password.text, unknown_user.text, "the answer must not reveal which part was wrong");
+    assert_eq!(
+        wrong_password.text, unknown_user.text,
+        "the answer must not reveal which part was wrong"
+    );
 }
 
 #[sqlx::test]
@@ -85,12 +108,19 @@ async fn sign_in_accepts_the_right_password_in_any_username_case(pool: PgPool) {
     app.sign_up("alice").await;
 
     let response = app
-        .post_json("/api/auth/login", json!({"username": "Alice", "password": "correct horse"}), None)
+        .post_json(
+            "/api/auth/login",
+            json!({"username": "Alice", "password": "correct horse"}),
+            None,
+        )
         .await;
 
     assert_eq!(response.status, StatusCode::OK, "{}", response.text);
     let cookie = response.session_cookie().expect("a session cookie");
-    assert_eq!(app.get("/api/auth/me", Some(&cookie)).await.json()["username"], "alice");
+    assert_eq!(
+        app.get("/api/auth/me", Some(&cookie)).await.json()["username"],
+        "alice"
+    );
 }
 
 #[sqlx::test]
@@ -98,16 +128,25 @@ async fn sign_out_invalidates_the_session_on_the_server(pool: PgPool) {
     let app = TestApp::new(pool);
     let cookie = app.sign_up("alice").await;
 
-    let response = app.request(Method::POST, "/api/auth/logout", None, Some(&cookie)).await;
+    let response = app
+        .request(Method::POST, "/api/auth/logout", None, Some(&cookie))
+        .await;
 
     assert_eq!(response.status, StatusCode::NO_CONTENT);
-    let cleared = response.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let cleared = response
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     // A client that kept the old cookie is refused: the session is gone, not just forgotten.
     let me = app.get("/api/auth/me", Some(&cookie)).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
     assert_eq!(me.error_code(), "unauthenticated");
-    let sessions = sqlx::query_scalar!("SELECT count(*) FROM sessions").fetch_one(&app.pool).await.unwrap();
+    let sessions = sqlx::query_scalar!("SELECT count(*) FROM sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(sessions, Some(0));
 }
 
@@ -130,12 +169,24 @@ async fn stored_password_is_an_argon2id_hash(pool: PgPool) {
 async fn cookie_of_a_deleted_session_is_refused(pool: PgPool) {
     let app = TestApp::new(pool);
     let cookie = app.sign_up("alice").await;
-    assert_eq!(app.get("/api/auth/me", Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/auth/me", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
 
-    sqlx::query!("DELETE FROM sessions").execute(&app.pool).await.unwrap();
+    sqlx::query!("DELETE FROM sessions")
+        .execute(&app.pool)
+        .await
+        .unwrap();
 
-    assert_eq!(app.get("/api/auth/me", Some(&cookie)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/users", Some(&cookie)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/auth/me", Some(&cookie)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/users", Some(&cookie)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[sqlx::test]
@@ -148,20 +199,38 @@ async fn expired_and_forged_sessions_are_refused(pool: PgPool) {
         .await
         .unwrap();
 
-    assert_eq!(app.get("/api/auth/me", Some(&cookie)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/auth/me", Some(&cookie)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let forged = "parley_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    assert_eq!(app.get("/api/auth/me", Some(forged)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/auth/me", Some(forged)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let oversized = format!("parley_session={}", "A".repeat(10_000));
-    assert_eq!(app.get("/api/auth/me", Some(&oversized)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/auth/me", Some(&oversized)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[sqlx::test]
 async fn invalid_sign_ups_get_clear_errors(pool: PgPool) {
     let app = TestApp::new(pool);
     let cases = [
-        (json!({"username": "", "display_name": "A", "password": "correct horse"}), "Username is required"),
-        (json!({"username": "alice", "display_name": "  ", "password": "correct horse"}), "Display name is required"),
-        (json!({"username": "alice", "display_name": "Alice", "password": ""}), "Password is required"),
+        (
+            json!({"username": "", "display_name": "A", "password": "correct horse"}),
+            "Username is required",
+        ),
+        (
+            json!({"username": "alice", "display_name": "  ", "password": "correct horse"}),
+            "Display name is required",
+        ),
+        (
+            json!({"username": "alice", "display_name": "Alice", "password": ""}),
+            "Password is required",
+        ),
         (
             json!({"username": "alice", "display_name": "Alice", "password": "short"}),
             "Password must be at least 8 characters",
@@ -179,10 +248,20 @@ async fn invalid_sign_ups_get_clear_errors(pool: PgPool) {
         let response = app.post_json("/api/auth/signup", body.clone(), None).await;
         assert_eq!(response.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(response.error_code(), "bad_request");
-        let message = response.json()["error"]["message"].as_str().unwrap_or_default().to_owned();
+        let message = response.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         assert!(message.contains(expected), "{body}: {message}");
     }
-    let malformed = app.request(Method::POST, "/api/auth/signup", Some(("application/json", "{".into())), None).await;
+    let malformed = app
+        .request(
+            Method::POST,
+            "/api/auth/signup",
+            Some(("application/json", "{".into())),
+            None,
+        )
+        .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.error_code(), "bad_request");
 }
@@ -197,9 +276,18 @@ async fn people_lists_everyone_else(pool: PgPool) {
     let people = app.get("/api/users", Some(&alice)).await;
 
     assert_eq!(people.status, StatusCode::OK);
-    let names: Vec<_> = people.json().as_array().into_iter().flatten().map(|u| u["username"].clone()).collect();
+    let names: Vec<_> = people
+        .json()
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| u["username"].clone())
+        .collect();
     assert_eq!(names, [json!("bob"), json!("carol")]);
-    assert!(!people.text.contains("argon2"), "password hashes never leave the server");
+    assert!(
+        !people.text.contains("argon2"),
+        "password hashes never leave the server"
+    );
 }
 
 #[sqlx::test]
@@ -207,10 +295,21 @@ async fn protected_pages_send_signed_out_visitors_to_login(pool: PgPool) {
     let app = TestApp::new(pool);
     let cookie = app.sign_up("alice").await;
 
-    for (path, next) in [("/chat", "/chat"), ("/people", "/people"), ("/chat/abc", "/chat/abc")] {
+    for (path, next) in [
+        ("/chat", "/chat"),
+        ("/people", "/people"),
+        ("/chat/abc", "/chat/abc"),
+    ] {
         let response = app.get(path, None).await;
-        assert!(response.status.is_redirection(), "{path}: {}", response.status);
-        let location = response.headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
+        assert!(
+            response.status.is_redirection(),
+            "{path}: {}",
+            response.status
+        );
+        let location = response
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok());
         assert_eq!(location, Some(format!("/login?next={next}").as_str()));
     }
     let people = app.get("/people", Some(&cookie)).await;
@@ -224,13 +323,30 @@ async fn server_functions_use_the_session_cookie(pool: PgPool) {
     let cookie = app.sign_up("alice").await;
     let form = "application/x-www-form-urlencoded";
 
-    let signed_in = app.request(Method::POST, "/api/fn/current_user", Some((form, String::new())), Some(&cookie)).await;
-    let visitor = app.request(Method::POST, "/api/fn/current_user", Some((form, String::new())), None).await;
+    let signed_in = app
+        .request(
+            Method::POST,
+            "/api/fn/current_user",
+            Some((form, String::new())),
+            Some(&cookie),
+        )
+        .await;
+    let visitor = app
+        .request(
+            Method::POST,
+            "/api/fn/current_user",
+            Some((form, String::new())),
+            None,
+        )
+        .await;
     let wrong = app
         .request(
             Method::POST,
             "/api/fn/login",
-            Some((form, "input[username]=alice&input[password]=nope-nope".into())),
+            Some((
+                form,
+                "input[username]=alice&input[password]=nope-nope".into(),
+            )),
             None,
         )
         .await;
@@ -239,6 +355,11 @@ async fn server_functions_use_the_session_cookie(pool: PgPool) {
     assert_eq!(signed_in.json()["username"], "alice");
     assert_eq!(visitor.json(), serde_json::Value::Null);
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}", wrong.text);
-    assert_eq!(wrong.error_code(), "", "server functions answer with the bare error: {}", wrong.text);
+    assert_eq!(
+        wrong.error_code(),
+        "",
+        "server functions answer with the bare error: {}",
+        wrong.text
+    );
     assert_eq!(wrong.json()["code"], "invalid_credentials");
 }

@@ -10,36 +10,43 @@ use crate::model::{ApiError, LoginInput, SignupInput, User};
 #[server(prefix = "/api/fn", endpoint = "signup")]
 pub async fn signup(input: SignupInput) -> Result<User, ApiError> {
     use crate::server::{auth, context};
-    context::respond(async {
-        let signed_in = auth::sign_up(&context::app_state()?, &input).await?;
-        context::set_cookie(signed_in.cookie);
-        Ok(signed_in.user)
-    }
-    .await)
+    context::respond(
+        async {
+            let signed_in = auth::sign_up(&context::app_state()?, &input).await?;
+            context::set_cookie(signed_in.cookie);
+            Ok(signed_in.user)
+        }
+        .await,
+    )
 }
 
 /// Signs in with a username and password (sets the session cookie).
 #[server(prefix = "/api/fn", endpoint = "login")]
 pub async fn login(input: LoginInput) -> Result<User, ApiError> {
     use crate::server::{auth, context};
-    context::respond(async {
-        let signed_in = auth::sign_in(&context::app_state()?, &input).await?;
-        context::set_cookie(signed_in.cookie);
-        Ok(signed_in.user)
-    }
-    .await)
+    context::respond(
+        async {
+            let signed_in = auth::sign_in(&context::app_state()?, &input).await?;
+            context::set_cookie(signed_in.cookie);
+            Ok(signed_in.user)
+        }
+        .await,
+    )
 }
 
 /// Ends the current session on the server and clears its cookie.
 #[server(prefix = "/api/fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), ApiError> {
     use crate::server::{auth, context};
-    context::respond(async {
-        let cookie = auth::sign_out(&context::app_state()?, &context::request_headers()?).await?;
-        context::set_cookie(cookie);
-        Ok(())
-    }
-    .await)
+    context::respond(
+        async {
+            let cookie =
+                auth::sign_out(&context::app_state()?, &context::request_headers()?).await?;
+            context::set_cookie(cookie);
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// The signed-in user, or `None` for a visitor.
@@ -53,9 +60,11 @@ pub async fn get_current_user() -> Result<Option<User>, ApiError> {
 #[server(prefix = "/api/fn", endpoint = "users")]
 pub async fn list_users() -> Result<Vec<User>, ApiError> {
     use crate::server::{context, db};
-    context::respond(async {
-        let me = context::require_user().await?;
-        Ok(db::users::list_except(&context::app_state()?.pool, me.id).await?)
-    }
-    .await)
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            Ok(db::users::list_except(&context::app_state()?.pool, me.id).await?)
+        }
+        .await,
+    )
 }

@@ -13,7 +13,9 @@ pub struct Pattern {
 
 /// FNV-1a over the id's bytes: cheap, stable across platforms and versions.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 pub fn pattern(id: &Uuid) -> Pattern {
@@ -22,7 +24,10 @@ pub fn pattern(id: &Uuid) -> Pattern {
     for (i, cell) in cells.iter_mut().flatten().enumerate() {
         *cell = hash >> i & 1 == 1;
     }
-    Pattern { hue: ((hash >> 20) % 360) as u16, cells }
+    Pattern {
+        hue: ((hash >> 20) % 360) as u16,
+        cells,
+    }
 }
 
 #[component]
@@ -34,11 +39,14 @@ pub fn Identicon(id: Uuid, #[prop(default = 32)] size: u32) -> impl IntoView {
         .iter()
         .enumerate()
         .flat_map(|(y, row)| {
-            row.iter().enumerate().filter(|(_, on)| **on).flat_map(move |(x, _)| {
-                // Column x and its mirror 4 - x (the middle column mirrors onto itself).
-                let mirror = (x < 2).then_some(4 - x);
-                std::iter::once(x).chain(mirror).map(move |x| (x, y))
-            })
+            row.iter()
+                .enumerate()
+                .filter(|(_, on)| **on)
+                .flat_map(move |(x, _)| {
+                    // Column x and its mirror 4 - x (the middle column mirrors onto itself).
+                    let mirror = (x < 2).then_some(4 - x);
+                    std::iter::once(x).chain(mirror).map(move |x| (x, y))
+                })
         })
         .map(|(x, y)| view! { <rect x=x y=y width="1" height="1" fill=fill.clone() /> })
         .collect_view();

@@ -14,7 +14,9 @@ pub struct ChatUser {
 
 impl ChatUser {
     fn provide() -> Self {
-        let chat_user = Self { user: Resource::new(|| (), |_| get_current_user()) };
+        let chat_user = Self {
+            user: Resource::new(|| (), |_| get_current_user()),
+        };
         provide_context(chat_user);
         chat_user
     }

@@ -35,10 +35,16 @@ impl Username {
             return Err(ValidationError::Required("Username"));
         }
         if len < Self::MIN {
-            return Err(ValidationError::TooShort { field: "Username", min: Self::MIN });
+            return Err(ValidationError::TooShort {
+                field: "Username",
+                min: Self::MIN,
+            });
         }
         if len > Self::MAX {
-            return Err(ValidationError::TooLong { field: "Username", max: Self::MAX });
+            return Err(ValidationError::TooLong {
+                field: "Username",
+                max: Self::MAX,
+            });
         }
         let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
         let starts_well = name.starts_with(|c: char| c.is_ascii_alphanumeric());
@@ -66,7 +72,10 @@ impl DisplayName {
             return Err(ValidationError::Required("Display name"));
         }
         if name.chars().count() > Self::MAX {
-            return Err(ValidationError::TooLong { field: "Display name", max: Self::MAX });
+            return Err(ValidationError::TooLong {
+                field: "Display name",
+                max: Self::MAX,
+            });
         }
         if name.chars().any(is_invisible) {
             return Err(ValidationError::InvisibleCharacters("Display name"));
@@ -101,10 +110,16 @@ impl Password {
             return Err(ValidationError::Required("Password"));
         }
         if len < Self::MIN {
-            return Err(ValidationError::TooShort { field: "Password", min: Self::MIN });
+            return Err(ValidationError::TooShort {
+                field: "Password",
+                min: Self::MIN,
+            });
         }
         if len > Self::MAX {
-            return Err(ValidationError::TooLong { field: "Password", max: Self::MAX });
+            return Err(ValidationError::TooLong {
+                field: "Password",
+                max: Self::MAX,
+            });
         }
         Ok(Self(raw.to_owned()))
     }
@@ -184,31 +199,64 @@ mod tests {
 
     #[test]
     fn username_is_trimmed_and_lower_cased() {
-        assert_eq!(Username::parse("  Alice ").map(|u| u.0), Ok("alice".to_owned()));
+        assert_eq!(
+            Username::parse("  Alice ").map(|u| u.0),
+            Ok("alice".to_owned())
+        );
     }
 
     #[test]
     fn username_rejects_bad_shapes() {
-        assert_eq!(Username::parse(""), Err(ValidationError::Required("Username")));
-        assert!(matches!(Username::parse("ab"), Err(ValidationError::TooShort { .. })));
-        assert!(matches!(Username::parse(&"a".repeat(33)), Err(ValidationError::TooLong { .. })));
-        assert_eq!(Username::parse("-abc"), Err(ValidationError::UsernameCharacters));
-        assert_eq!(Username::parse("a b c"), Err(ValidationError::UsernameCharacters));
-        assert_eq!(Username::parse("bob'; drop"), Err(ValidationError::UsernameCharacters));
+        assert_eq!(
+            Username::parse(""),
+            Err(ValidationError::Required("Username"))
+        );
+        assert!(matches!(
+            Username::parse("ab"),
+            Err(ValidationError::TooShort { .. })
+        ));
+        assert!(matches!(
+            Username::parse(&"a".repeat(33)),
+            Err(ValidationError::TooLong { .. })
+        ));
+        assert_eq!(
+            Username::parse("-abc"),
+            Err(ValidationError::UsernameCharacters)
+        );
+        assert_eq!(
+            Username::parse("a b c"),
+            Err(ValidationError::UsernameCharacters)
+        );
+        assert_eq!(
+            Username::parse("bob'; drop"),
+            Err(ValidationError::UsernameCharacters)
+        );
     }
 
     #[test]
     fn display_name_rejects_invisible_characters() {
         assert!(DisplayName::parse("Bob \u{202E}kcilc").is_err());
         assert!(DisplayName::parse("Bo\u{200B}b").is_err());
-        assert!(DisplayName::parse("Bob\n").is_ok(), "trailing whitespace is trimmed");
-        assert_eq!(DisplayName::parse("  Zoë Ångström ").map(|d| d.0), Ok("Zoë Ångström".to_owned()));
+        assert!(
+            DisplayName::parse("Bob\n").is_ok(),
+            "trailing whitespace is trimmed"
+        );
+        assert_eq!(
+            DisplayName::parse("  Zoë Ångström ").map(|d| d.0),
+            Ok("Zoë Ångström".to_owned())
+        );
     }
 
     #[test]
     fn password_length_is_enforced() {
-        assert_eq!(Password::parse("").err(), Some(ValidationError::Required("Password")));
-        assert!(matches!(Password::parse("short").err(), Some(ValidationError::TooShort { .. })));
+        assert_eq!(
+            Password::parse("").err(),
+            Some(ValidationError::Required("Password"))
+        );
+        assert!(matches!(
+            Password::parse("short").err(),
+            Some(ValidationError::TooShort { .. })
+        ));
         assert!(Password::parse("long enough").is_ok());
     }
 }

@@ -22,7 +22,10 @@ fn next_path() -> impl Fn() -> String + Copy {
 
 /// Once `result` holds a user: refresh the signed-in user and go to `next`. Errors go to
 /// `error`.
-fn follow_result(result: impl Fn() -> Option<Result<User, ApiError>> + 'static, error: RwSignal<Option<String>>) {
+fn follow_result(
+    result: impl Fn() -> Option<Result<User, ApiError>> + 'static,
+    error: RwSignal<Option<String>>,
+) {
     let chat_user = use_chat_user();
     let navigate = use_navigate();
     let next = next_path();
@@ -57,7 +60,10 @@ pub fn LoginPage() -> impl IntoView {
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let input = LoginInput { username: username.get(), password: password.get() };
+        let input = LoginInput {
+            username: username.get(),
+            password: password.get(),
+        };
         match input.check_filled() {
             Ok(()) => {
                 error.set(None);

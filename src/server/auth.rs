@@ -94,7 +94,10 @@ pub async fn sign_out(state: &AppState, headers: &HeaderMap) -> Result<HeaderVal
 }
 
 /// The signed-in user of a request, if its session cookie names a live session.
-pub async fn session_user(state: &AppState, headers: &HeaderMap) -> Result<Option<User>, ServerError> {
+pub async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<User>, ServerError> {
     match token_from_headers(headers) {
         Some(token) => Ok(db::sessions::user(&state.pool, &token.hash()).await?),
         None => Ok(None),
@@ -128,7 +131,11 @@ async fn verify_password(password: String, hash: Option<String>) -> Result<bool,
             return false;
         };
         PasswordHash::new(hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -147,12 +154,18 @@ async fn start_session(state: &AppState, user: User) -> Result<SignedIn, ServerE
 
 fn session_cookie(token: &SessionToken, settings: &Settings) -> Result<HeaderValue, ServerError> {
     let max_age = cookie::time::Duration::seconds(settings.session_ttl.as_secs() as i64);
-    cookie_header(Cookie::build((SESSION_COOKIE, token.0.clone())).max_age(max_age), settings)
+    cookie_header(
+        Cookie::build((SESSION_COOKIE, token.0.clone())).max_age(max_age),
+        settings,
+    )
 }
 
 fn removal_cookie(settings: &Settings) -> Result<HeaderValue, ServerError> {
     let expired = cookie::time::Duration::ZERO;
-    cookie_header(Cookie::build((SESSION_COOKIE, "")).max_age(expired), settings)
+    cookie_header(
+        Cookie::build((SESSION_COOKIE, "")).max_age(expired),
+        settings,
+    )
 }
 
 fn cookie_header(
@@ -194,7 +207,10 @@ pub struct CurrentUser(pub User);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ServerError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         session_user(state, &parts.headers)
             .await?
             .map(CurrentUser)
@@ -250,14 +266,21 @@ mod tests {
     #[test]
     fn session_cookie_is_http_only_and_lax() {
         let token = SessionToken::generate();
-        let cookie = session_cookie(&token, &Settings::default()).map(|v| v.to_str().map(str::to_owned));
-        let Ok(Ok(text)) = cookie else { panic!("cookie header") };
+        let cookie =
+            session_cookie(&token, &Settings::default()).map(|v| v.to_str().map(str::to_owned));
+        let Ok(Ok(text)) = cookie else {
+            panic!("cookie header")
+        };
         assert!(text.starts_with("parley_session="));
         assert!(text.contains("HttpOnly"));
         assert!(text.contains("SameSite=Lax"));
         assert!(!text.contains("Secure"));
-        let secure = Settings { secure_cookies: true, ..Settings::default() };
-        let Ok(Ok(text)) = session_cookie(&token, &secure).map(|v| v.to_str().map(str::to_owned)) else {
+        let secure = Settings {
+            secure_cookies: true,
+            ..Settings::default()
+        };
+        let Ok(Ok(text)) = session_cookie(&token, &secure).map(|v| v.to_str().map(str::to_owned))
+        else {
             panic!("cookie header")
         };
         assert!(text.contains("Secure"));
@@ -273,6 +296,9 @@ mod tests {
 
     #[test]
     fn next_parameter_is_encoded() {
-        assert_eq!(encode_query_value("/chat/abc?x=1&y"), "/chat/abc%3Fx%3D1%26y");
+        assert_eq!(
+            encode_query_value("/chat/abc?x=1&y"),
+            "/chat/abc%3Fx%3D1%26y"
+        );
     }
 }

@@ -32,11 +32,19 @@ impl Config {
         let public_origin = env("PARLEY_PUBLIC_ORIGIN")
             .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
         let seed_demo_users = env("PARLEY_SEED_DEMO").is_some_and(|v| v == "1" || v == "true");
-        Ok(Self { leptos_options, database_url, public_origin, seed_demo_users })
+        Ok(Self {
+            leptos_options,
+            database_url,
+            public_origin,
+            seed_demo_users,
+        })
     }
 
     pub fn settings(&self) -> Settings {
-        Settings { secure_cookies: self.public_origin.starts_with("https://"), ..Settings::default() }
+        Settings {
+            secure_cookies: self.public_origin.starts_with("https://"),
+            ..Settings::default()
+        }
     }
 }
 

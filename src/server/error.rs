@@ -109,6 +109,10 @@ impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         self.log();
         let body = self.to_api();
-        (status_code(body.code), Json(serde_json::json!({ "error": body }))).into_response()
+        (
+            status_code(body.code),
+            Json(serde_json::json!({ "error": body })),
+        )
+            .into_response()
     }
 }

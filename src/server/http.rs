@@ -40,7 +40,10 @@ async fn signup(
     ApiJson(input): ApiJson<SignupInput>,
 ) -> Result<Response, ServerError> {
     let signed_in = auth::sign_up(&state, &input).await?;
-    Ok(auth::with_cookie(signed_in.cookie, (StatusCode::CREATED, Json(signed_in.user))))
+    Ok(auth::with_cookie(
+        signed_in.cookie,
+        (StatusCode::CREATED, Json(signed_in.user)),
+    ))
 }
 
 async fn login(
@@ -51,7 +54,10 @@ async fn login(
     Ok(auth::with_cookie(signed_in.cookie, Json(signed_in.user)))
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ServerError> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ServerError> {
     let cookie = auth::sign_out(&state, &headers).await?;
     Ok(auth::with_cookie(cookie, StatusCode::NO_CONTENT))
 }

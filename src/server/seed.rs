@@ -10,7 +10,11 @@ use crate::model::Password;
 
 pub const DEMO_PASSWORD: &str = "parley-demo";
 
-const DEMO_USERS: [(&str, &str); 3] = [("alice", "Alice Liddell"), ("bob", "Bob Marley"), ("carol", "Carol Danvers")];
+const DEMO_USERS: [(&str, &str); 3] = [
+    ("alice", "Alice Liddell"),
+    ("bob", "Bob Marley"),
+    ("carol", "Carol Danvers"),
+];
 
 pub async fn seed_demo_users(pool: &PgPool) -> Result<(), ServerError> {
     for (username, display_name) in DEMO_USERS {

@@ -18,7 +18,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { secure_cookies: false, session_ttl: Duration::from_secs(30 * 24 * 60 * 60) }
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+        }
     }
 }
 
@@ -31,7 +34,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(leptos_options: LeptosOptions, pool: PgPool, settings: Settings) -> Self {
-        Self { leptos_options, pool, settings: Arc::new(settings) }
+        Self {
+            leptos_options,
+            pool,
+            settings: Arc::new(settings),
+        }
     }
 }
 

@@ -41,7 +41,10 @@ impl TestResponse {
     }
 
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -49,7 +52,10 @@ impl TestApp {
     pub fn new(pool: PgPool) -> Self {
         let options = LeptosOptions::builder().output_name("parley").build();
         let state = AppState::new(options, pool.clone(), Settings::default());
-        Self { pool, router: router(state) }
+        Self {
+            pool,
+            router: router(state),
+        }
     }
 
     pub async fn request(
@@ -71,15 +77,35 @@ impl TestApp {
             None => Body::empty(),
         };
         let request = builder.body(body).expect("valid test request");
-        let response = self.router.clone().oneshot(request).await.expect("router is infallible");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        TestResponse { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn post_json(&self, path: &str, body: Value, cookie: Option<&str>) -> TestResponse {
-        self.request(Method::POST, path, Some(("application/json", body.to_string())), cookie).await
+        self.request(
+            Method::POST,
+            path,
+            Some(("application/json", body.to_string())),
+            cookie,
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
@@ -96,12 +122,22 @@ impl TestApp {
                 None,
             )
             .await;
-        assert_eq!(response.status, StatusCode::CREATED, "sign up {username}: {}", response.text);
-        response.session_cookie().expect("sign-up sets a session cookie")
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "sign up {username}: {}",
+            response.text
+        );
+        response
+            .session_cookie()
+            .expect("sign-up sets a session cookie")
     }
 }
 
 fn capitalise(name: &str) -> String {
     let mut chars = name.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

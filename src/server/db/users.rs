@@ -65,7 +65,11 @@ pub async fn credentials(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|r| Credentials {
-        user: User { id: r.id, username: r.username, display_name: r.display_name },
+        user: User {
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+        },
         password_hash: r.password_hash,
     }))
 }
