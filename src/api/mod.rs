@@ -2,69 +2,8 @@
 //! (session → parse → server logic → shared type); the logic lives in `server`, behind the JSON
 //! HTTP API too. Compiled on both sides: the browser gets the client stubs.
 
-use leptos::prelude::*;
+mod account;
+mod chat;
 
-use crate::model::{ApiError, LoginInput, SignupInput, User};
-
-/// Creates an account and signs it in (sets the session cookie).
-#[server(prefix = "/api/fn", endpoint = "signup")]
-pub async fn signup(input: SignupInput) -> Result<User, ApiError> {
-    use crate::server::{auth, context};
-    context::respond(
-        async {
-            let signed_in = auth::sign_up(&context::app_state()?, &input).await?;
-            context::set_cookie(signed_in.cookie);
-            Ok(signed_in.user)
-        }
-        .await,
-    )
-}
-
-/// Signs in with a username and password (sets the session cookie).
-#[server(prefix = "/api/fn", endpoint = "login")]
-pub async fn login(input: LoginInput) -> Result<User, ApiError> {
-    use crate::server::{auth, context};
-    context::respond(
-        async {
-            let signed_in = auth::sign_in(&context::app_state()?, &input).await?;
-            context::set_cookie(signed_in.cookie);
-            Ok(signed_in.user)
-        }
-        .await,
-    )
-}
-
-/// Ends the current session on the server and clears its cookie.
-#[server(prefix = "/api/fn", endpoint = "logout")]
-pub async fn logout() -> Result<(), ApiError> {
-    use crate::server::{auth, context};
-    context::respond(
-        async {
-            let cookie =
-                auth::sign_out(&context::app_state()?, &context::request_headers()?).await?;
-            context::set_cookie(cookie);
-            Ok(())
-        }
-        .await,
-    )
-}
-
-/// The signed-in user, or `None` for a visitor.
-#[server(prefix = "/api/fn", endpoint = "current_user")]
-pub async fn get_current_user() -> Result<Option<User>, ApiError> {
-    use crate::server::context;
-    context::respond(context::current_user().await)
-}
-
-/// Everyone but the signed-in user (the host app's People page).
-#[server(prefix = "/api/fn", endpoint = "users")]
-pub async fn list_users() -> Result<Vec<User>, ApiError> {
-    use crate::server::{context, db};
-    context::respond(
-        async {
-            let me = context::require_user().await?;
-            Ok(db::users::list_except(&context::app_state()?.pool, me.id).await?)
-        }
-        .await,
-    )
-}
+pub use account::*;
+pub use chat::*;

@@ -90,7 +90,7 @@ impl DisplayName {
 
 /// Control characters, zero-width characters and bidirectional overrides: they let one name
 /// impersonate another or garble the text around it.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }

@@ -2,9 +2,14 @@
 //! error shape every boundary speaks. Depends on nothing else in this crate.
 
 pub mod account;
+pub mod chat;
 pub mod error;
 pub mod user;
 
 pub use account::{DisplayName, LoginInput, Password, SignupInput, Username, ValidationError};
+pub use chat::{
+    ChannelKind, ChannelName, ChannelSummary, HistoryPage, HistoryQuery, Message, MessageEdit,
+    MessageText, NewChannel, NewMessage, ReadUpTo,
+};
 pub use error::{ApiError, ErrorCode};
 pub use user::User;

@@ -23,6 +23,8 @@ pub enum ServerError {
     UsernameTaken,
     #[error("not found")]
     NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -46,6 +48,7 @@ impl ServerError {
                 ApiError::new(ErrorCode::UsernameTaken, "That username is already taken.")
             }
             NotFound => ApiError::new(ErrorCode::NotFound, "Not found."),
+            Forbidden(why) => ApiError::new(ErrorCode::Forbidden, *why),
             Unavailable(_) => ApiError::new(
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable. Please try again.",

@@ -1,30 +1,50 @@
 //! The JSON HTTP API for clients other than the Leptos app (mobile apps, bots, tests). It calls
-//! the same server logic as the server functions. Errors: `{"error": {"code", "message"}}`.
-//!
-//! | method | path                | body                                      | answer          |
-//! |--------|---------------------|-------------------------------------------|-----------------|
-//! | POST   | `/api/auth/signup`  | `{username, display_name, password}`      | 201 user + cookie |
-//! | POST   | `/api/auth/login`   | `{username, password}`                    | 200 user + cookie |
-//! | POST   | `/api/auth/logout`  | —                                         | 204, cookie cleared |
-//! | GET    | `/api/auth/me`      | —                                         | 200 user / 401  |
-//! | GET    | `/api/users`        | —                                         | 200 other users |
+//! the same server logic as the server functions; the caller is always the session's user.
+//! Errors: `{"error": {"code", "message"}}`. The table of endpoints is in README.md.
 
-use axum::extract::{FromRequest, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
+use serde_json::json;
+use uuid::Uuid;
 
 use super::auth::{self, CurrentUser};
-use super::db;
 use super::error::ServerError;
 use super::state::AppState;
-use crate::model::{LoginInput, SignupInput, User};
+use super::{chat, db};
+use crate::model::{
+    HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage, ReadUpTo, SignupInput,
+};
 
 /// `Json` whose rejections use our error body.
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ServerError))]
 pub struct ApiJson<T>(pub T);
+
+/// `Path` whose rejections (e.g. a malformed uuid) use our error body.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ServerError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Query` whose rejections use our error body.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ServerError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<PathRejection> for ServerError {
+    fn from(rejection: PathRejection) -> Self {
+        ServerError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ServerError {
+    fn from(rejection: QueryRejection) -> Self {
+        ServerError::BadRequest(rejection.body_text())
+    }
+}
 
 pub fn api_routes() -> Router<AppState> {
     Router::new()
@@ -33,12 +53,24 @@ pub fn api_routes() -> Router<AppState> {
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
         .route("/api/users", get(users))
+        .route(
+            "/api/chat/channels",
+            get(list_channels).post(create_channel),
+        )
+        .route("/api/chat/channels/{id}", get(get_channel))
+        .route("/api/chat/channels/{id}/messages", get(history))
+        .route("/api/chat/channels/{id}/read", post(mark_read))
+        .route("/api/chat/messages", post(send_message))
+        .route(
+            "/api/chat/messages/{id}",
+            patch(edit_message).delete(delete_message),
+        )
+        .route("/api/chat/unread", get(unread))
 }
 
-async fn signup(
-    State(state): State<AppState>,
-    ApiJson(input): ApiJson<SignupInput>,
-) -> Result<Response, ServerError> {
+type ApiResult = Result<Response, ServerError>;
+
+async fn signup(State(state): State<AppState>, ApiJson(input): ApiJson<SignupInput>) -> ApiResult {
     let signed_in = auth::sign_up(&state, &input).await?;
     Ok(auth::with_cookie(
         signed_in.cookie,
@@ -46,29 +78,93 @@ async fn signup(
     ))
 }
 
-async fn login(
-    State(state): State<AppState>,
-    ApiJson(input): ApiJson<LoginInput>,
-) -> Result<Response, ServerError> {
+async fn login(State(state): State<AppState>, ApiJson(input): ApiJson<LoginInput>) -> ApiResult {
     let signed_in = auth::sign_in(&state, &input).await?;
     Ok(auth::with_cookie(signed_in.cookie, Json(signed_in.user)))
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ServerError> {
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let cookie = auth::sign_out(&state, &headers).await?;
     Ok(auth::with_cookie(cookie, StatusCode::NO_CONTENT))
 }
 
-async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
-    Json(user)
+async fn me(CurrentUser(user): CurrentUser) -> Response {
+    Json(user).into_response()
 }
 
-async fn users(
+async fn users(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
+    Ok(Json(db::users::list_except(&state.pool, me.id).await?).into_response())
+}
+
+async fn list_channels(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
+    Ok(Json(chat::channels(&state.pool, &me).await?).into_response())
+}
+
+async fn create_channel(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-) -> Result<impl IntoResponse, ServerError> {
-    Ok(Json(db::users::list_except(&state.pool, me.id).await?))
+    ApiJson(input): ApiJson<NewChannel>,
+) -> ApiResult {
+    let (channel, created) = chat::create_channel(&state.pool, &me, &input).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(channel)).into_response())
+}
+
+async fn get_channel(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult {
+    Ok(Json(chat::channel(&state.pool, &me, id).await?).into_response())
+}
+
+async fn history(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> ApiResult {
+    Ok(Json(chat::history(&state.pool, &me, id, query.before, query.limit).await?).into_response())
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<ReadUpTo>,
+) -> ApiResult {
+    Ok(Json(chat::mark_read(&state.pool, &me, id, input.seq).await?).into_response())
+}
+
+async fn send_message(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiJson(input): ApiJson<NewMessage>,
+) -> ApiResult {
+    Ok(Json(chat::send(&state.pool, &me, &input).await?).into_response())
+}
+
+async fn edit_message(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<MessageEdit>,
+) -> ApiResult {
+    Ok(Json(chat::edit(&state.pool, &me, id, &input.text).await?).into_response())
+}
+
+async fn delete_message(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult {
+    Ok(Json(chat::delete(&state.pool, &me, id).await?).into_response())
+}
+
+async fn unread(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
+    Ok(Json(json!({ "unread": chat::unread_total(&state.pool, &me).await? })).into_response())
 }

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -141,3 +141,57 @@ fn capitalise(name: &str) -> String {
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
 }
+
+/// A signed-up user: their session cookie and id.
+pub struct TestUser {
+    pub cookie: String,
+    pub id: String,
+}
+
+impl TestApp {
+    pub async fn user(&self, username: &str) -> TestUser {
+        let cookie = self.sign_up(username).await;
+        let id = self.get("/api/auth/me", Some(&cookie)).await.json()["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        TestUser { cookie, id }
+    }
+
+    /// Creates (or gets) a channel as `user` with `members` and an optional name.
+    pub async fn channel(
+        &self,
+        user: &TestUser,
+        members: &[&TestUser],
+        name: Option<&str>,
+    ) -> Value {
+        let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
+        let response = self
+            .post_json(
+                "/api/chat/channels",
+                json!({"members": ids, "name": name}),
+                Some(&user.cookie),
+            )
+            .await;
+        assert!(
+            response.status.is_success(),
+            "create channel: {} {}",
+            response.status,
+            response.text
+        );
+        response.json()
+    }
+
+    /// Sends `text` to `channel_id` as `user` and returns the stored message.
+    pub async fn send(&self, user: &TestUser, channel_id: &str, text: &str) -> Value {
+        let response = self
+            .post_json(
+                "/api/chat/messages",
+                json!({"channel_id": channel_id, "text": text}),
+                Some(&user.cookie),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "send: {}", response.text);
+        response.json()
+    }
+}

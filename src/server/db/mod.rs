@@ -1,6 +1,8 @@
 //! Queries, one file per table. Each function takes any executor (pool, connection or
 //! transaction) and returns `sqlx::Error`; callers turn that into `ServerError` in one place.
 
+pub mod channels;
+pub mod messages;
 pub mod sessions;
 pub mod users;
 

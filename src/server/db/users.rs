@@ -85,3 +85,13 @@ pub async fn list_except(db: impl PgExecutor<'_>, me: Uuid) -> Result<Vec<User>,
     .fetch_all(db)
     .await
 }
+
+/// How many of `ids` are existing users.
+pub async fn count_existing(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users WHERE id = ANY($1)"#,
+        ids
+    )
+    .fetch_one(db)
+    .await
+}

@@ -1,0 +1,127 @@
+//! Chat server functions: channels, history, messages and read state for the signed-in user.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::model::{ApiError, ChannelSummary, HistoryPage, Message, NewChannel, NewMessage};
+
+/// My channels, newest activity first, with unread counts.
+#[server(prefix = "/api/fn", endpoint = "channels")]
+pub async fn list_channels() -> Result<Vec<ChannelSummary>, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::channels(&context::app_state()?.pool, &me).await
+        }
+        .await,
+    )
+}
+
+/// One of my channels.
+#[server(prefix = "/api/fn", endpoint = "channel")]
+pub async fn get_channel(channel_id: Uuid) -> Result<ChannelSummary, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::channel(&context::app_state()?.pool, &me, channel_id).await
+        }
+        .await,
+    )
+}
+
+/// Creates a group, or creates-or-gets the 1:1 channel with one other person.
+#[server(prefix = "/api/fn", endpoint = "create_channel")]
+pub async fn create_channel(input: NewChannel) -> Result<ChannelSummary, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            Ok(
+                chat::create_channel(&context::app_state()?.pool, &me, &input)
+                    .await?
+                    .0,
+            )
+        }
+        .await,
+    )
+}
+
+/// A page of history before sequence `before` (the newest page when absent), oldest first.
+#[server(prefix = "/api/fn", endpoint = "history")]
+pub async fn load_history(channel_id: Uuid, before: Option<i64>) -> Result<HistoryPage, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::history(&context::app_state()?.pool, &me, channel_id, before, None).await
+        }
+        .await,
+    )
+}
+
+/// Sends a message; retrying with the same id returns the stored message.
+#[server(prefix = "/api/fn", endpoint = "send")]
+pub async fn send_message(input: NewMessage) -> Result<Message, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::send(&context::app_state()?.pool, &me, &input).await
+        }
+        .await,
+    )
+}
+
+/// Replaces the text of my own message.
+#[server(prefix = "/api/fn", endpoint = "edit")]
+pub async fn edit_message(id: Uuid, text: String) -> Result<Message, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::edit(&context::app_state()?.pool, &me, id, &text).await
+        }
+        .await,
+    )
+}
+
+/// Deletes my own message (it shows as "Message deleted" to everyone).
+#[server(prefix = "/api/fn", endpoint = "delete")]
+pub async fn delete_message(id: Uuid) -> Result<Message, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::delete(&context::app_state()?.pool, &me, id).await
+        }
+        .await,
+    )
+}
+
+/// Marks a channel read up to `seq` (the newest message when absent).
+#[server(prefix = "/api/fn", endpoint = "read")]
+pub async fn mark_read(channel_id: Uuid, seq: Option<i64>) -> Result<ChannelSummary, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::mark_read(&context::app_state()?.pool, &me, channel_id, seq).await
+        }
+        .await,
+    )
+}
+
+/// Unread messages across all my channels (for a host app's badge).
+#[server(prefix = "/api/fn", endpoint = "unread")]
+pub async fn unread_count() -> Result<i64, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::unread_total(&context::app_state()?.pool, &me).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,229 @@
+//! Channels and messages as both sides see them, and the validated inputs that create them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{User, ValidationError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// A 1:1 conversation; at most one exists per pair of users.
+    Dm,
+    /// A named conversation of any number of members.
+    Group,
+}
+
+/// A message. Text of a deleted message is never sent to anyone: it arrives empty with
+/// `deleted: true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: Uuid,
+    pub channel_id: Uuid,
+    /// Position in the channel: 1, 2, 3… without gaps, in commit order.
+    pub seq: i64,
+    pub user_id: Uuid,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub edited: bool,
+    pub deleted: bool,
+}
+
+/// A channel as listed for one member: who is in it, what was said last, and what this member
+/// has not read yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSummary {
+    pub id: Uuid,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub members: Vec<User>,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// The newest sequence in the channel (0 when empty).
+    pub last_seq: i64,
+    pub last_message: Option<Message>,
+    /// Messages after my read mark, not sent by me, not deleted.
+    pub unread: i64,
+    pub my_last_read_seq: i64,
+    /// The lowest read mark among the other members ("Seen" when ≥ my last message's seq).
+    pub others_last_read_seq: i64,
+}
+
+impl ChannelSummary {
+    /// What the channel is called for `me`: the other person in a 1:1, else the group's name.
+    pub fn title(&self, me: Uuid) -> String {
+        match (self.kind, &self.name) {
+            (ChannelKind::Group, Some(name)) => name.clone(),
+            _ => {
+                let others: Vec<&str> = self
+                    .members
+                    .iter()
+                    .filter(|m| m.id != me)
+                    .map(|m| m.display_name.as_str())
+                    .collect();
+                if others.is_empty() {
+                    "Just you".to_owned()
+                } else {
+                    others.join(", ")
+                }
+            }
+        }
+    }
+
+    /// The other member of a 1:1 channel.
+    pub fn peer(&self, me: Uuid) -> Option<&User> {
+        match self.kind {
+            ChannelKind::Dm => self.members.iter().find(|m| m.id != me),
+            ChannelKind::Group => None,
+        }
+    }
+
+    pub fn member(&self, id: Uuid) -> Option<&User> {
+        self.members.iter().find(|m| m.id == id)
+    }
+}
+
+/// A page of history, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub messages: Vec<Message>,
+    /// Whether older messages exist before the first one here.
+    pub has_more: bool,
+}
+
+/// Message text: trimmed, 1–4,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+impl MessageText {
+    pub const MAX: usize = 4000;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(ValidationError::Required("Message"));
+        }
+        if text.chars().count() > Self::MAX {
+            return Err(ValidationError::TooLong {
+                field: "Message",
+                max: Self::MAX,
+            });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A group's name: trimmed, 1–80 visible characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelName(String);
+
+impl ChannelName {
+    pub const MAX: usize = 80;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(ValidationError::Required("Group name"));
+        }
+        if name.chars().count() > Self::MAX {
+            return Err(ValidationError::TooLong {
+                field: "Group name",
+                max: Self::MAX,
+            });
+        }
+        if name.chars().any(super::account::is_invisible) {
+            return Err(ValidationError::InvisibleCharacters("Group name"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Most members a channel may be created with (besides the creator).
+pub const MAX_MEMBERS: usize = 100;
+
+/// `POST /api/chat/channels`: with one other member and no name, the 1:1 channel (created or
+/// reused); otherwise a group. The caller is always a member.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewChannel {
+    pub members: Vec<Uuid>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `POST /api/chat/messages`: `id` is chosen by the client so that a retry is stored once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewMessage {
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub channel_id: Uuid,
+    pub text: String,
+}
+
+/// `GET /api/chat/channels/{id}/messages?before=&limit=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    /// Only messages with a smaller sequence (the newest page when absent).
+    #[serde(default)]
+    pub before: Option<i64>,
+    /// Page size, 1–100 (50 when absent).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// `POST /api/chat/channels/{id}/read`: up to which sequence (the newest when absent).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReadUpTo {
+    #[serde(default)]
+    pub seq: Option<i64>,
+}
+
+/// `PATCH /api/chat/messages/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageEdit {
+    pub text: String,
+}
+
+/// Largest history page.
+pub const MAX_PAGE: i64 = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_text_is_trimmed_and_bounded() {
+        assert_eq!(
+            MessageText::parse("  hi \n").map(|t| t.0),
+            Ok("hi".to_owned())
+        );
+        assert_eq!(
+            MessageText::parse(" \n\t "),
+            Err(ValidationError::Required("Message"))
+        );
+        assert!(MessageText::parse(&"x".repeat(4000)).is_ok());
+        assert!(matches!(
+            MessageText::parse(&"x".repeat(4001)),
+            Err(ValidationError::TooLong { .. })
+        ));
+        assert!(
+            MessageText::parse(&"é".repeat(4000)).is_ok(),
+            "characters, not bytes"
+        );
+    }
+
+    #[test]
+    fn group_names_are_checked() {
+        assert!(ChannelName::parse("Book club").is_ok());
+        assert!(ChannelName::parse("  ").is_err());
+        assert!(ChannelName::parse("evil\u{202E}name").is_err());
+    }
+}

@@ -1,0 +1,226 @@
+//! The chat's server logic, behind both the server functions and the JSON API: channels,
+//! history, sending, editing, deleting and read state. The caller is always the session's user;
+//! a channel the caller is not a member of does not exist for them (`NotFound`).
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::db::{self, messages::message_view};
+use super::error::ServerError;
+use crate::model::chat::{MAX_MEMBERS, MAX_PAGE};
+use crate::model::{
+    ChannelName, ChannelSummary, HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
+};
+
+/// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
+pub async fn create_channel(
+    pool: &PgPool,
+    me: &User,
+    input: &NewChannel,
+) -> Result<(ChannelSummary, bool), ServerError> {
+    let mut others: Vec<Uuid> = input
+        .members
+        .iter()
+        .copied()
+        .filter(|id| *id != me.id)
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    if others.is_empty() {
+        return Err(ServerError::BadRequest(
+            "Choose at least one other person.".into(),
+        ));
+    }
+    if others.len() > MAX_MEMBERS {
+        return Err(ServerError::BadRequest(format!(
+            "A channel can have at most {MAX_MEMBERS} other members."
+        )));
+    }
+    let name = match input.name.as_deref() {
+        Some(raw) if !raw.trim().is_empty() => Some(ChannelName::parse(raw)?),
+        _ => None,
+    };
+    if db::users::count_existing(pool, &others).await? != others.len() as i64 {
+        return Err(ServerError::BadRequest(
+            "Some of those people do not exist.".into(),
+        ));
+    }
+
+    let mut tx = pool.begin().await?;
+    let (id, created) = match (others.as_slice(), &name) {
+        ([other], None) => {
+            let (low, high) = if me.id < *other {
+                (me.id, *other)
+            } else {
+                (*other, me.id)
+            };
+            db::channels::create_or_get_dm(&mut tx, &format!("{low}:{high}"), [me.id, *other])
+                .await?
+        }
+        _ => {
+            let mut members = others;
+            members.push(me.id);
+            let id = db::channels::create_group(
+                &mut tx,
+                name.as_ref().map(ChannelName::as_str),
+                &members,
+            )
+            .await?;
+            (id, true)
+        }
+    };
+    tx.commit().await?;
+    if created {
+        tracing::info!(channel_id = %id, user_id = %me.id, "channel created");
+    }
+    Ok((channel(pool, me, id).await?, created))
+}
+
+/// One channel as `me` sees it.
+pub async fn channel(
+    pool: &PgPool,
+    me: &User,
+    channel_id: Uuid,
+) -> Result<ChannelSummary, ServerError> {
+    db::channels::summaries(pool, me.id, Some(channel_id))
+        .await?
+        .pop()
+        .ok_or(ServerError::NotFound)
+}
+
+/// All of `me`'s channels, newest activity first.
+pub async fn channels(pool: &PgPool, me: &User) -> Result<Vec<ChannelSummary>, ServerError> {
+    Ok(db::channels::summaries(pool, me.id, None).await?)
+}
+
+async fn require_member(pool: &PgPool, me: &User, channel_id: Uuid) -> Result<(), ServerError> {
+    if db::channels::is_member(pool, channel_id, me.id).await? {
+        Ok(())
+    } else {
+        Err(ServerError::NotFound)
+    }
+}
+
+/// Up to `limit` (≤ 100) messages before sequence `before` (newest when absent), oldest first.
+pub async fn history(
+    pool: &PgPool,
+    me: &User,
+    channel_id: Uuid,
+    before: Option<i64>,
+    limit: Option<i64>,
+) -> Result<HistoryPage, ServerError> {
+    require_member(pool, me, channel_id).await?;
+    let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let before = before.unwrap_or(i64::MAX);
+    let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let messages = rows.into_iter().rev().map(message_view).collect();
+    Ok(HistoryPage { messages, has_more })
+}
+
+/// Stores a message exactly once: a retry with the same id returns the stored message.
+/// Sequence, insert, activity bump and the sender's read mark commit together.
+pub async fn send(pool: &PgPool, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
+    let text = MessageText::parse(&input.text)?;
+    let id = input.id.unwrap_or_else(Uuid::new_v4);
+    if let Some(stored) = db::messages::find(pool, id).await? {
+        return retried(stored, me, input.channel_id);
+    }
+    require_member(pool, me, input.channel_id).await?;
+
+    let mut tx = pool.begin().await?;
+    let seq = db::messages::next_seq(&mut tx, input.channel_id).await?;
+    match db::messages::insert(&mut tx, id, input.channel_id, seq, me.id, text.as_str()).await? {
+        Some(row) => {
+            db::channels::mark_read(&mut *tx, input.channel_id, me.id, seq).await?;
+            tx.commit().await?;
+            Ok(message_view(row))
+        }
+        None => {
+            // A concurrent retry of the same message won: give back its sequence number.
+            tx.rollback().await?;
+            let stored = db::messages::find(pool, id)
+                .await?
+                .ok_or(ServerError::NotFound)?;
+            retried(stored, me, input.channel_id)
+        }
+    }
+}
+
+fn retried(
+    stored: db::messages::MessageRow,
+    me: &User,
+    channel_id: Uuid,
+) -> Result<Message, ServerError> {
+    if stored.user_id == me.id && stored.channel_id == channel_id {
+        Ok(message_view(stored))
+    } else {
+        Err(ServerError::BadRequest(
+            "That message id is already in use.".into(),
+        ))
+    }
+}
+
+/// The author's own message, or why not.
+async fn own_message(
+    pool: &PgPool,
+    me: &User,
+    id: Uuid,
+) -> Result<db::messages::MessageRow, ServerError> {
+    let row = db::messages::find(pool, id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    require_member(pool, me, row.channel_id).await?;
+    if row.user_id != me.id {
+        return Err(ServerError::Forbidden(
+            "Only the author can change this message.",
+        ));
+    }
+    if row.deleted {
+        return Err(ServerError::NotFound);
+    }
+    Ok(row)
+}
+
+pub async fn edit(pool: &PgPool, me: &User, id: Uuid, text: &str) -> Result<Message, ServerError> {
+    let text = MessageText::parse(text)?;
+    own_message(pool, me, id).await?;
+    let row = db::messages::edit(pool, id, text.as_str())
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    Ok(message_view(row))
+}
+
+pub async fn delete(pool: &PgPool, me: &User, id: Uuid) -> Result<Message, ServerError> {
+    own_message(pool, me, id).await?;
+    let row = db::messages::soft_delete(pool, id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    Ok(message_view(row))
+}
+
+/// Marks the channel read up to `seq` (the newest message when absent); returns the channel
+/// with its new read state.
+pub async fn mark_read(
+    pool: &PgPool,
+    me: &User,
+    channel_id: Uuid,
+    seq: Option<i64>,
+) -> Result<ChannelSummary, ServerError> {
+    let mut tx = pool.begin().await?;
+    let (read_seq, is_dm) =
+        db::channels::mark_read(&mut *tx, channel_id, me.id, seq.unwrap_or(i64::MAX))
+            .await?
+            .ok_or(ServerError::NotFound)?;
+    if is_dm {
+        db::messages::mark_dm_read(&mut *tx, channel_id, me.id, read_seq).await?;
+    }
+    tx.commit().await?;
+    channel(pool, me, channel_id).await
+}
+
+/// Unread messages across all of `me`'s channels.
+pub async fn unread_total(pool: &PgPool, me: &User) -> Result<i64, ServerError> {
+    Ok(db::channels::unread_total(pool, me.id).await?)
+}

@@ -1,0 +1,201 @@
+//! The `chat_channels` and `channel_members` tables, and the one-query channel list.
+
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::messages::{message_view, MessageRow};
+use crate::model::{ChannelKind, ChannelSummary, User};
+
+/// Creates the 1:1 channel for `dm_key` unless it exists; returns its id either way.
+/// Two concurrent calls meet on the unique `dm_key`: the second waits for the first to commit,
+/// inserts nothing, and then reads the first one's channel.
+pub async fn create_or_get_dm(
+    tx: &mut PgConnection,
+    dm_key: &str,
+    members: [Uuid; 2],
+) -> Result<(Uuid, bool), sqlx::Error> {
+    let created = sqlx::query_scalar!(
+        "INSERT INTO chat_channels (id, kind, dm_key) VALUES ($1, 'dm', $2)
+         ON CONFLICT (dm_key) DO NOTHING
+         RETURNING id",
+        Uuid::new_v4(),
+        dm_key
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match created {
+        Some(id) => {
+            add_members(&mut *tx, id, &members).await?;
+            Ok((id, true))
+        }
+        None => {
+            let id = sqlx::query_scalar!("SELECT id FROM chat_channels WHERE dm_key = $1", dm_key)
+                .fetch_one(&mut *tx)
+                .await?;
+            Ok((id, false))
+        }
+    }
+}
+
+pub async fn create_group(
+    tx: &mut PgConnection,
+    name: Option<&str>,
+    members: &[Uuid],
+) -> Result<Uuid, sqlx::Error> {
+    let id = sqlx::query_scalar!(
+        "INSERT INTO chat_channels (id, kind, name) VALUES ($1, 'group', $2) RETURNING id",
+        Uuid::new_v4(),
+        name
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    add_members(&mut *tx, id, members).await?;
+    Ok(id)
+}
+
+async fn add_members(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+    members: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO channel_members (channel_id, user_id) SELECT $1, unnest($2::uuid[])",
+        channel_id,
+        members
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user_id` is a member of `channel_id`.
+pub async fn is_member(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query_scalar!(
+        "SELECT 1 AS \"one!\" FROM channel_members WHERE channel_id = $1 AND user_id = $2",
+        channel_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The user's channels (or just `only`, when given) in one query: members, last message, the
+/// user's unread count and the other members' read mark, newest activity first.
+pub async fn summaries(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    only: Option<Uuid>,
+) -> Result<Vec<ChannelSummary>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
+                  me.last_read_seq,
+                  (SELECT count(*) FROM messages m
+                    WHERE m.channel_id = c.id AND m.seq > me.last_read_seq
+                      AND m.user_id <> $1 AND NOT m.deleted) AS "unread!",
+                  (SELECT coalesce(min(o.last_read_seq), 0) FROM channel_members o
+                    WHERE o.channel_id = c.id AND o.user_id <> $1) AS "others_last_read_seq!",
+                  (SELECT json_agg(json_build_object('id', u.id, 'username', u.username,
+                                                     'display_name', u.display_name)
+                                   ORDER BY lower(u.display_name), u.id)
+                     FROM channel_members cm JOIN users u ON u.id = cm.user_id
+                    WHERE cm.channel_id = c.id) AS "members!: Json<Vec<User>>",
+                  lm.id AS "lm_id?", lm.seq AS "lm_seq?", lm.user_id AS "lm_user_id?",
+                  lm.text AS "lm_text?", lm.created_at AS "lm_created_at?",
+                  lm.updated_at AS "lm_updated_at?", lm.deleted AS "lm_deleted?"
+             FROM channel_members me
+             JOIN chat_channels c ON c.id = me.channel_id
+             LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.channel_id = c.id
+                                 ORDER BY m.seq DESC LIMIT 1) lm ON true
+            WHERE me.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2)
+            ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id"#,
+        user_id,
+        only
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let last_message = match (
+                r.lm_id,
+                r.lm_seq,
+                r.lm_user_id,
+                r.lm_created_at,
+                r.lm_updated_at,
+            ) {
+                (Some(id), Some(seq), Some(author), Some(created_at), Some(updated_at)) => {
+                    Some(message_view(MessageRow {
+                        id,
+                        channel_id: r.id,
+                        seq,
+                        user_id: author,
+                        text: r.lm_text.unwrap_or_default(),
+                        created_at,
+                        updated_at,
+                        deleted: r.lm_deleted.unwrap_or(false),
+                    }))
+                }
+                _ => None,
+            };
+            ChannelSummary {
+                id: r.id,
+                kind: if r.kind == "dm" {
+                    ChannelKind::Dm
+                } else {
+                    ChannelKind::Group
+                },
+                name: r.name,
+                members: r.members.0,
+                created_at: r.created_at,
+                last_message_at: r.last_message_at,
+                last_seq: r.last_seq,
+                last_message,
+                unread: r.unread,
+                my_last_read_seq: r.last_read_seq,
+                others_last_read_seq: r.others_last_read_seq,
+            }
+        })
+        .collect())
+}
+
+/// Moves the member's read mark forward to `seq` (never back, never past the newest message).
+/// Returns the new mark, or `None` when the user is not a member.
+pub async fn mark_read(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+    user_id: Uuid,
+    seq: i64,
+) -> Result<Option<(i64, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "UPDATE channel_members me
+            SET last_read_seq = greatest(me.last_read_seq, least($3, c.last_seq)),
+                last_read_at = now()
+           FROM chat_channels c
+          WHERE me.channel_id = $1 AND me.user_id = $2 AND c.id = me.channel_id
+      RETURNING me.last_read_seq, c.kind = 'dm' AS \"is_dm!\"",
+        channel_id,
+        user_id,
+        seq
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.last_read_seq, r.is_dm)))
+}
+
+/// Unread messages across all of the user's channels.
+pub async fn unread_total(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM channel_members me
+             JOIN messages m ON m.channel_id = me.channel_id AND m.seq > me.last_read_seq
+            WHERE me.user_id = $1 AND m.user_id <> $1 AND NOT m.deleted"#,
+        user_id
+    )
+    .fetch_one(db)
+    .await
+}
