@@ -6,7 +6,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::chat::{ChatInterface, ChatUserContext};
+use crate::chat::{ChatInterface, ChatProvider, ChatUserContext};
 use crate::pages::{Header, LoginPage, NotFound, PeoplePage, SignupPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -41,18 +41,20 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/parley.css" />
         <Title text="Parley" />
         <ChatUserContext>
-            <Router>
-                <Header />
-                <main class="main">
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/login") view=LoginPage />
-                        <Route path=path!("/signup") view=SignupPage />
-                        <Route path=path!("/people") view=PeoplePage />
-                        <Route path=path!("/chat") view=ChatInterface />
-                        <Route path=path!("/chat/:id") view=ChatInterface />
-                    </Routes>
-                </main>
-            </Router>
+            <ChatProvider>
+                <Router>
+                    <Header />
+                    <main class="main">
+                        <Routes fallback=NotFound>
+                            <Route path=path!("/login") view=LoginPage />
+                            <Route path=path!("/signup") view=SignupPage />
+                            <Route path=path!("/people") view=PeoplePage />
+                            <Route path=path!("/chat") view=ChatInterface />
+                            <Route path=path!("/chat/:id") view=ChatInterface />
+                        </Routes>
+                    </main>
+                </Router>
+            </ChatProvider>
         </ChatUserContext>
     }
 }

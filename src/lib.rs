@@ -12,6 +12,7 @@
 pub mod api;
 pub mod app;
 pub mod chat;
+pub mod client;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

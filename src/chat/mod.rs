@@ -1,10 +1,18 @@
-//! The chat components a host app embeds (`ChatUserContext`, `ChatInterface`, identicons).
-//! They use `model` and the server functions in `api`; never the network directly.
+//! The chat components a host app embeds: `ChatUserContext`, `ChatProvider`, `ChatInterface`,
+//! `ChatButton`, `use_start_chat` and identicons. They read the chat client's store (`client`)
+//! and call server functions (`api`); never the network directly.
 
+mod conversation;
+mod group;
 pub mod identicon;
-pub mod interface;
-pub mod user_context;
+mod interface;
+mod provider;
+mod start;
+pub mod text;
+mod user_context;
 
 pub use identicon::Identicon;
 pub use interface::ChatInterface;
+pub use provider::{use_chat_client, ChatHandle, ChatProvider};
+pub use start::{use_start_chat, ChatButton, StartChat};
 pub use user_context::{use_chat_user, ChatUser, ChatUserContext};

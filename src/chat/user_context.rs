@@ -1,4 +1,5 @@
-//! `ChatUserContext`: who is signed in, for every component below it.
+//! `ChatUserContext`: who is signed in, and their global unread count, for every component
+//! below it.
 
 use leptos::prelude::*;
 
@@ -10,12 +11,15 @@ use crate::model::{ApiError, User};
 #[derive(Clone, Copy)]
 pub struct ChatUser {
     pub user: Resource<Result<Option<User>, ApiError>>,
+    /// Unread messages across all conversations (kept current by `ChatProvider`).
+    pub unread: RwSignal<i64>,
 }
 
 impl ChatUser {
     fn provide() -> Self {
         let chat_user = Self {
             user: Resource::new(|| (), |_| get_current_user()),
+            unread: RwSignal::new(0),
         };
         provide_context(chat_user);
         chat_user

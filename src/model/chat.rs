@@ -17,7 +17,7 @@ pub enum ChannelKind {
 
 /// A message. Text of a deleted message is never sent to anyone: it arrives empty with
 /// `deleted: true`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Message {
     pub id: Uuid,
     pub channel_id: Uuid,

@@ -48,7 +48,13 @@ fn UserNav(user: User) -> impl IntoView {
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/people">"People"</a>
-            <a href="/chat">"Chat"</a>
+            <a href="/chat">
+                "Chat"
+                {move || {
+                    let unread = chat_user.unread.get();
+                    (unread > 0).then(|| view! { <span class="badge">{format!("{unread} unread")}</span> })
+                }}
+            </a>
         </nav>
         <div class="me">
             <Identicon id=user.id size=24 />

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::list_users;
-use crate::chat::Identicon;
+use crate::chat::{ChatButton, Identicon};
 use crate::model::{ErrorCode, User};
 
 #[component]
@@ -42,13 +42,16 @@ fn PeopleList(people: Vec<User>) -> impl IntoView {
             {people
                 .into_iter()
                 .map(|person| {
+                    let id = person.id;
+                    let (name, username) = (person.display_name.clone(), person.username.clone());
                     view! {
                         <li class="person">
-                            <Identicon id=person.id size=40 />
+                            <Identicon id=id size=40 />
                             <div class="person-names">
-                                <span class="person-name">{person.display_name}</span>
-                                <span class="muted">"@" {person.username}</span>
+                                <span class="person-name">{name}</span>
+                                <span class="muted">"@" {username}</span>
                             </div>
+                            <ChatButton user=person />
                         </li>
                     }
                 })

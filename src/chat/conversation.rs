@@ -1,0 +1,382 @@
+//! The open conversation: heading, message log (infinite scroll up), message actions and the
+//! composer.
+
+use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use super::identicon::Identicon;
+use super::text::MessageText;
+use crate::client::{ChannelLog, ChatClient, Delivery, ListState, LocalMessage};
+use crate::model::{ChannelKind, ChannelSummary};
+
+/// Consecutive messages of one author within this many seconds share one header.
+const GROUP_SECONDS: i64 = 5 * 60;
+
+/// How close to the top (in pixels) the log must be scrolled to load older messages.
+const LOAD_OLDER_AT: i32 = 80;
+
+#[component]
+pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl IntoView {
+    move || match active.get() {
+        None => view! {
+            <section class="conversation empty-state">
+                <p class="muted">"Select a conversation"</p>
+            </section>
+        }
+        .into_any(),
+        Some(id) => {
+            let channel = Memo::new(move |_| {
+                id.and_then(|id| {
+                    client
+                        .channels
+                        .with(|list| list.iter().find(|c| c.id == id).cloned())
+                })
+            });
+            view! {
+                {move || match (channel.get(), client.list_state.get()) {
+                    (Some(channel), _) => view! { <OpenChannel client channel=channel.id /> }.into_any(),
+                    (None, ListState::Loading) => view! {
+                        <section class="conversation empty-state">
+                            <p class="muted">"Loading…"</p>
+                        </section>
+                    }
+                    .into_any(),
+                    (None, _) => view! {
+                        <section class="conversation empty-state">
+                            <p class="muted">"Conversation not found"</p>
+                        </section>
+                    }
+                    .into_any(),
+                }}
+            }
+            .into_any()
+        }
+    }
+}
+
+/// One row of the log, with what the renderer needs to know about its neighbours.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Row {
+    message: LocalMessage,
+    /// Same author as the previous message, shortly after it: no header.
+    grouped: bool,
+    /// My newest stored message in a 1:1 that the other person has read.
+    seen: bool,
+}
+
+fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
+    let seen_seq = match channel.kind {
+        ChannelKind::Dm => log
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.delivery == Delivery::Sent && m.message.user_id == me)
+            .map(|m| m.message.seq)
+            .filter(|seq| channel.others_last_read_seq >= *seq),
+        ChannelKind::Group => None,
+    };
+    let mut previous: Option<&LocalMessage> = None;
+    log.messages
+        .iter()
+        .map(|m| {
+            let grouped = previous.is_some_and(|p| {
+                p.message.user_id == m.message.user_id
+                    && (m.message.created_at - p.message.created_at).num_seconds() < GROUP_SECONDS
+            });
+            previous = Some(m);
+            let seen = m.delivery == Delivery::Sent
+                && Some(m.message.seq) == seen_seq
+                && m.message.user_id == me;
+            Row {
+                message: m.clone(),
+                grouped,
+                seen,
+            }
+        })
+        .collect()
+}
+
+#[component]
+fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
+    let me = client.me_id();
+    let summary = Memo::new(move |_| {
+        client
+            .channels
+            .with(|list| list.iter().find(|c| c.id == channel).cloned())
+    });
+    let log = client.log(channel);
+    let log_ref = NodeRef::<html::Div>::new();
+    // Distance from the bottom of the log, measured at every scroll: restores the position
+    // when older messages are put above, and tells whether to follow new ones.
+    let from_bottom = StoredValue::new(0);
+    let first_id = StoredValue::new(None::<Uuid>);
+
+    Effect::new(move |_| client.open(channel));
+    // Keep the channel read while it is open and new messages arrive.
+    Effect::new(move |_| {
+        let newest = log.with(|l| {
+            l.messages
+                .iter()
+                .filter(|m| m.delivery == Delivery::Sent)
+                .map(|m| m.message.seq)
+                .max()
+        });
+        if newest.is_some() {
+            client.mark_read(channel);
+        }
+    });
+    // After the log changes: keep the reader's place when history is prepended, otherwise
+    // follow the newest message if the reader was at the bottom.
+    Effect::new(move |_| {
+        let first = log.with(|l| l.messages.first().map(|m| m.message.id));
+        let prepended = first_id.get_value().is_some() && first != first_id.get_value();
+        first_id.set_value(first);
+        let Some(el) = log_ref.get() else { return };
+        let keep = from_bottom.get_value();
+        request_animation_frame(move || {
+            if prepended {
+                el.set_scroll_top(el.scroll_height() - el.client_height() - keep);
+            } else if keep < 120 {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    });
+
+    let on_scroll = move |_| {
+        if let Some(el) = log_ref.get() {
+            from_bottom.set_value(el.scroll_height() - el.client_height() - el.scroll_top());
+            if el.scroll_top() < LOAD_OLDER_AT {
+                client.load_older(channel);
+            }
+        }
+    };
+
+    let title = move || summary.with(|s| s.as_ref().map(|s| s.title(me)).unwrap_or_default());
+    view! {
+        <section class="conversation">
+            <header class="conversation-head">
+                <a class="back" href="/chat" aria-label="All conversations">
+                    "‹"
+                </a>
+                <h2>{title}</h2>
+            </header>
+            <div class="log" role="log" aria-label="Messages" node_ref=log_ref on:scroll=on_scroll>
+                {move || {
+                    log.with(|l| {
+                        if l.loading_older {
+                            Some(view! { <p class="muted center">"Loading older messages…"</p> }.into_any())
+                        } else if l.has_more {
+                            Some(
+                                view! {
+                                    <button type="button" class="link center" on:click=move |_| client.load_older(channel)>
+                                        "Load older messages"
+                                    </button>
+                                }
+                                    .into_any(),
+                            )
+                        } else if l.loaded && l.messages.is_empty() {
+                            Some(view! { <p class="muted center">"No messages yet. Say hello!"</p> }.into_any())
+                        } else {
+                            None
+                        }
+                    })
+                }}
+                {move || log.with(|l| l.error.clone()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <ol class="messages">
+                    <For
+                        each=move || {
+                            let rows = summary
+                                .with(|s| s.as_ref().map(|s| log.with(|l| rows(l, s, me))))
+                                .unwrap_or_default();
+                            rows
+                        }
+                        key=|row| row.clone()
+                        let:row
+                    >
+                        <MessageItem client row=row.clone() me summary />
+                    </For>
+                </ol>
+            </div>
+            <Composer client channel />
+        </section>
+    }
+}
+
+#[component]
+fn MessageItem(
+    client: ChatClient,
+    row: Row,
+    me: Uuid,
+    summary: Memo<Option<ChannelSummary>>,
+) -> impl IntoView {
+    let Row {
+        message: LocalMessage { message, delivery },
+        grouped,
+        seen,
+    } = row;
+    let mine = message.user_id == me;
+    let author = summary.with_untracked(|s| {
+        s.as_ref()
+            .and_then(|s| s.member(message.user_id))
+            .map(|m| m.display_name.clone())
+            .unwrap_or_else(|| "Someone".into())
+    });
+    let local = message.created_at.with_timezone(&chrono::Local);
+    let time = local.format("%H:%M").to_string();
+    let datetime = message.created_at.to_rfc3339();
+    let editing = RwSignal::new(false);
+    let (id, channel_id) = (message.id, message.channel_id);
+    let action_error = RwSignal::new(None::<String>);
+    let delete = move |_| {
+        spawn_local(async move {
+            if let Err(e) = client.delete(channel_id, id).await {
+                action_error.set(Some(e));
+            }
+        });
+    };
+    let can_change = mine && delivery == Delivery::Sent && !message.deleted;
+    let text = message.text.clone();
+
+    view! {
+        <li class="message" class:grouped=grouped class:mine=mine class:pending=delivery == Delivery::Pending>
+            <div class="message-head" class:visually-hidden=grouped>
+                <Identicon id=message.user_id size=28 />
+                <span class="author">{author}</span>
+                <time datetime=datetime>{time}</time>
+            </div>
+            <div class="message-body">
+                {move || {
+                    if message.deleted {
+                        view! { <p class="text deleted">"Message deleted"</p> }.into_any()
+                    } else if editing.get() {
+                        view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
+                    } else {
+                        view! {
+                            <p class="text">
+                                <MessageText text=text.clone() />
+                                {message.edited.then(|| view! { <span class="muted edited">" (edited)"</span> })}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }}
+                {match delivery {
+                    Delivery::Pending => Some(view! { <span class="status muted">"Sending…"</span> }.into_any()),
+                    Delivery::Failed => Some(
+                        view! {
+                            <span class="status error">"Failed to send"</span>
+                            <button type="button" class="link" on:click=move |_| client.retry(channel_id, id)>
+                                "Retry"
+                            </button>
+                        }
+                            .into_any(),
+                    ),
+                    Delivery::Sent => None,
+                }}
+                {seen.then(|| view! { <span class="status seen">"Seen"</span> })}
+                {can_change
+                    .then(|| {
+                        view! {
+                            <span class="actions" class:hidden=move || editing.get()>
+                                <button type="button" class="link" on:click=move |_| editing.set(true)>
+                                    "Edit"
+                                </button>
+                                <button type="button" class="link danger" on:click=delete>
+                                    "Delete"
+                                </button>
+                            </span>
+                        }
+                    })}
+                {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn Editor(
+    client: ChatClient,
+    channel_id: Uuid,
+    id: Uuid,
+    text: String,
+    editing: RwSignal<bool>,
+) -> impl IntoView {
+    let draft = RwSignal::new(text);
+    let error = RwSignal::new(None::<String>);
+    let save = move || {
+        let text = draft.get_untracked();
+        spawn_local(async move {
+            match client.edit(channel_id, id, text).await {
+                Ok(()) => editing.set(false),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form
+            class="editor"
+            on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                save();
+            }
+        >
+            <textarea
+                aria-label="Edit message"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev: KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        editing.set(false);
+                    } else if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        save();
+                    }
+                }
+            ></textarea>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <button type="submit" class="primary">"Save"</button>
+            <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Composer(client: ChatClient, channel: Uuid) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move || match client.send(channel, &draft.get_untracked()) {
+        Ok(()) => {
+            draft.set(String::new());
+            error.set(None);
+        }
+        Err(e) => error.set(Some(e)),
+    };
+    view! {
+        <form
+            class="composer"
+            on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                submit();
+            }
+        >
+            <textarea
+                aria-label="Message"
+                placeholder="Write a message…"
+                rows="1"
+                prop:value=move || draft.get()
+                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:keydown=move |ev: KeyboardEvent| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        submit();
+                    }
+                }
+            ></textarea>
+            <button type="submit" class="primary">"Send"</button>
+            {move || error.get().map(|e| view! { <p class="error composer-error" role="alert">{e}</p> })}
+        </form>
+    }
+}

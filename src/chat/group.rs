@@ -1,0 +1,94 @@
+//! The "New group" form: a name and the people in it.
+
+use std::collections::BTreeSet;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::start::use_start_chat;
+use crate::api::list_users;
+use crate::model::ChannelName;
+
+#[component]
+pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
+    let people = LocalResource::new(list_users);
+    let name = RwSignal::new(String::new());
+    let chosen = RwSignal::new(BTreeSet::<Uuid>::new());
+    let problem = RwSignal::new(None::<String>);
+    let start = use_start_chat();
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let members: Vec<Uuid> = chosen.get_untracked().into_iter().collect();
+        match ChannelName::parse(&name.get_untracked()) {
+            Err(e) => problem.set(Some(e.to_string())),
+            Ok(_) if members.is_empty() => problem.set(Some("Choose at least one person.".into())),
+            Ok(group) => {
+                problem.set(None);
+                start.start(members, Some(group.as_str().to_owned()));
+            }
+        }
+    };
+
+    view! {
+        <form class="new-group" on:submit=on_submit novalidate>
+            <label for="group-name">"Group name"</label>
+            <input id="group-name" type="text" maxlength="80" bind:value=name />
+            <fieldset>
+                <legend>"Members"</legend>
+                <Suspense fallback=|| view! { <p class="muted">"Loading people…"</p> }>
+                    {move || {
+                        people
+                            .get()
+                            .map(|result| match result {
+                                Ok(people) => {
+                                    people
+                                        .into_iter()
+                                        .map(|person| {
+                                            let id = person.id;
+                                            view! {
+                                                <label class="check">
+                                                    <input
+                                                        type="checkbox"
+                                                        on:change=move |ev| {
+                                                            let on = event_target_checked(&ev);
+                                                            chosen
+                                                                .update(|set| {
+                                                                    if on {
+                                                                        set.insert(id);
+                                                                    } else {
+                                                                        set.remove(&id);
+                                                                    }
+                                                                });
+                                                        }
+                                                    />
+                                                    {person.display_name}
+                                                </label>
+                                            }
+                                        })
+                                        .collect_view()
+                                        .into_any()
+                                }
+                                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                            })
+                    }}
+                </Suspense>
+            </fieldset>
+            {move || {
+                problem
+                    .get()
+                    .or_else(|| start.error())
+                    .map(|e| view! { <p class="error" role="alert">{e}</p> })
+            }}
+            <div class="row">
+                <button type="submit" class="primary" disabled=move || start.pending()>
+                    "Create group"
+                </button>
+                <button type="button" on:click=move |_| on_cancel.run(())>
+                    "Cancel"
+                </button>
+            </div>
+        </form>
+    }
+}

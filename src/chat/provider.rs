@@ -1,0 +1,59 @@
+//! `ChatProvider`: starts one chat client for the signed-in user and shares it with every chat
+//! component below; keeps `ChatUserContext`'s global unread count in step with it.
+
+use leptos::prelude::*;
+
+use super::use_chat_user;
+use crate::client::ChatClient;
+
+/// The current chat client, `None` while nobody is signed in (or during server rendering).
+#[derive(Clone, Copy)]
+pub struct ChatHandle(pub RwSignal<Option<ChatClient>>);
+
+impl ChatHandle {
+    pub fn get(&self) -> Option<ChatClient> {
+        self.0.get()
+    }
+
+    pub fn get_untracked(&self) -> Option<ChatClient> {
+        self.0.get_untracked()
+    }
+}
+
+/// The nearest chat client handle; an empty one outside `ChatProvider`.
+pub fn use_chat_client() -> ChatHandle {
+    use_context::<ChatHandle>().unwrap_or_else(|| ChatHandle(RwSignal::new(None)))
+}
+
+#[component]
+pub fn ChatProvider(children: Children) -> impl IntoView {
+    let chat_user = use_chat_user();
+    let handle = ChatHandle(RwSignal::new(None));
+    provide_context(handle);
+
+    // A client per signed-in user: created in the browser once the user is known, dropped on
+    // sign-out. (Effects do not run during server rendering.)
+    Effect::new(move |_| {
+        let user = chat_user.user.get().and_then(Result::ok).flatten();
+        let current = handle.0.with_untracked(|c| c.map(|c| c.me_id()));
+        match user {
+            Some(user) if current != Some(user.id) => {
+                let client = ChatClient::new(user);
+                client.refresh_channels();
+                handle.0.set(Some(client));
+            }
+            None if current.is_some() => handle.0.set(None),
+            _ => {}
+        }
+    });
+    Effect::new(move |_| {
+        let unread = handle
+            .0
+            .get()
+            .map(|client| client.unread_total())
+            .unwrap_or(0);
+        chat_user.unread.set(unread);
+    });
+
+    children()
+}
