@@ -51,7 +51,7 @@ parley_setup() {
     export PATH="$parley_root/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
     if [ "$mode" = test ]; then
-        if [ "$(cargo sqlx --version 2>/dev/null)" != "sqlx-cli 0.9.0" ]; then
+        if ! cargo sqlx --version 2>/dev/null | grep -q " 0\.9\.0$"; then
             step "installing sqlx-cli 0.9.0 (once per machine; about 3 minutes)"
             cargo install sqlx-cli --no-default-features --features postgres,rustls --version 0.9.0 --locked
         fi

@@ -9,6 +9,9 @@
 //! - [`app`]: the shell and router.
 //! - `server`: server-only code (feature `ssr`).
 
+// Nested views make deep types; the release WASM build needs more room to compute their layout.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod chat;

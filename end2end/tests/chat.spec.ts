@@ -1,0 +1,173 @@
+import { APIRequestContext, Browser, BrowserContext, expect, Page, test } from '@playwright/test';
+import { PASSWORD, open, uniqueUsername } from './helpers';
+
+interface Person {
+  context: BrowserContext;
+  page: Page;
+  id: string;
+  username: string;
+  name: string;
+}
+
+/** A new user, signed up through the HTTP API in their own browser context. */
+async function person(browser: Browser, first: string): Promise<Person> {
+  const context = await browser.newContext();
+  const username = uniqueUsername(first.toLowerCase());
+  const name = `${first} ${username.slice(-5)}`;
+  const response = await context.request.post('/api/auth/signup', {
+    data: { username, display_name: name, password: PASSWORD },
+  });
+  expect(response.status()).toBe(201);
+  const { id } = await response.json();
+  return { context, page: await context.newPage(), id, username, name };
+}
+
+function conversations(page: Page) {
+  return page.getByRole('navigation', { name: 'Conversations' });
+}
+
+function log(page: Page) {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+  await expect(log(page).getByRole('listitem').filter({ hasText: text }).last()).not.toContainText('Sending…');
+}
+
+async function apiChannel(request: APIRequestContext, members: string[], name?: string): Promise<string> {
+  const response = await request.post('/api/chat/channels', { data: { members, name } });
+  expect(response.ok()).toBeTruthy();
+  return (await response.json()).id;
+}
+
+test('two people find each other, talk, and read state follows', async ({ browser }) => {
+  const a = await person(browser, 'Ann');
+  const b = await person(browser, 'Ben');
+
+  await open(a.page, '/people');
+  await a.page.getByRole('button', { name: `Message ${b.name}` }).click();
+  await expect(a.page).toHaveURL(/\/chat\/[0-9a-f-]{36}$/);
+  await expect(a.page.getByRole('heading', { name: b.name })).toBeVisible();
+  await send(a.page, 'hello');
+  await expect(log(a.page).getByRole('listitem').filter({ hasText: 'hello' })).toContainText(a.name);
+
+  await open(b.page, '/chat');
+  const link = conversations(b.page).getByRole('link', { name: new RegExp(`^${a.name}`) });
+  await expect(link).toContainText('1 unread');
+  await expect(b.page.getByRole('link', { name: /^Chat/ })).toContainText('1 unread');
+  await expect(b.page.getByText('Select a conversation')).toBeVisible();
+
+  await link.click();
+  await expect(log(b.page).getByRole('listitem').filter({ hasText: 'hello' })).toBeVisible();
+  await expect(link).not.toContainText('unread');
+  await expect(b.page.getByRole('link', { name: /^Chat/ })).not.toContainText('unread');
+
+  await a.page.reload();
+  await expect(log(a.page).getByText('Seen')).toBeVisible();
+
+  // "Message Ben" again reuses the same conversation.
+  const url = a.page.url();
+  await open(a.page, '/people');
+  await a.page.getByRole('button', { name: `Message ${b.name}` }).click();
+  await expect(a.page).toHaveURL(url);
+  await expect(log(a.page).getByRole('listitem').filter({ hasText: 'hello' })).toBeVisible();
+});
+
+test('a group of three is created and used', async ({ browser }) => {
+  const a = await person(browser, 'Ada');
+  const b = await person(browser, 'Bea');
+  const c = await person(browser, 'Cy');
+  const group = `Trip ${a.username.slice(-5)}`;
+
+  await open(a.page, '/chat');
+  await expect(conversations(a.page).getByText('No conversations yet')).toBeVisible();
+  await a.page.getByRole('button', { name: 'New group' }).click();
+  await a.page.getByLabel('Group name').fill(group);
+  await a.page.getByRole('checkbox', { name: b.name }).check();
+  await a.page.getByRole('checkbox', { name: c.name }).check();
+  await a.page.getByRole('button', { name: 'Create group' }).click();
+  await expect(a.page.getByRole('heading', { name: group })).toBeVisible();
+  await send(a.page, 'who is in?');
+
+  await open(c.page, '/chat');
+  const link = conversations(c.page).getByRole('link', { name: new RegExp(`^${group}`) });
+  await expect(link).toContainText('1 unread');
+  await link.click();
+  await expect(log(c.page).getByRole('listitem').filter({ hasText: 'who is in?' })).toContainText(a.name);
+  await send(c.page, 'me!');
+
+  await open(b.page, '/chat');
+  await conversations(b.page).getByRole('link', { name: new RegExp(`^${group}`) }).click();
+  await expect(log(b.page).getByRole('listitem')).toHaveCount(2);
+  await expect(log(b.page).getByRole('listitem').last()).toContainText(c.name);
+});
+
+test('edited and deleted messages show as such to both sides', async ({ browser }) => {
+  const a = await person(browser, 'Eve');
+  const b = await person(browser, 'Fin');
+  const channel = await apiChannel(a.context.request, [b.id]);
+
+  await open(a.page, `/chat/${channel}`);
+  await send(a.page, 'frist');
+  await send(a.page, 'oops, wrong chat');
+
+  const first = log(a.page).getByRole('listitem').filter({ hasText: 'frist' });
+  await first.hover();
+  await first.getByRole('button', { name: 'Edit' }).click();
+  await first.getByLabel('Edit message').fill('first');
+  await first.getByRole('button', { name: 'Save' }).click();
+  await expect(log(a.page).getByRole('listitem').filter({ hasText: 'first' })).toContainText('(edited)');
+
+  const oops = log(a.page).getByRole('listitem').filter({ hasText: 'oops, wrong chat' });
+  await oops.hover();
+  await oops.getByRole('button', { name: 'Delete' }).click();
+  await expect(log(a.page).getByText('Message deleted')).toBeVisible();
+  await expect(log(a.page).getByText('oops, wrong chat')).toHaveCount(0);
+
+  await open(b.page, `/chat/${channel}`);
+  await expect(log(b.page).getByRole('listitem').filter({ hasText: 'first' })).toContainText('(edited)');
+  await expect(log(b.page).getByText('Message deleted')).toBeVisible();
+  await expect(b.page.getByText('oops, wrong chat')).toHaveCount(0);
+  // Only the author gets the actions.
+  await expect(log(b.page).getByRole('button', { name: 'Edit' })).toHaveCount(0);
+});
+
+test('scrolling up loads older messages', async ({ browser }) => {
+  const a = await person(browser, 'Gus');
+  const b = await person(browser, 'Hal');
+  const channel = await apiChannel(a.context.request, [b.id]);
+  for (let i = 1; i <= 120; i++) {
+    const response = await a.context.request.post('/api/chat/messages', {
+      data: { channel_id: channel, text: `message ${i}` },
+    });
+    expect(response.ok()).toBeTruthy();
+  }
+
+  await open(b.page, `/chat/${channel}`);
+  const messages = log(b.page);
+  await expect(messages.getByText('message 120', { exact: true })).toBeVisible();
+  await expect(messages.getByText('message 1', { exact: true })).toHaveCount(0);
+
+  await expect(async () => {
+    await messages.evaluate((el) => (el.scrollTop = 0));
+    await expect(messages.getByText('message 1', { exact: true })).toBeAttached({ timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(messages.getByRole('listitem')).toHaveCount(120);
+});
+
+test('markup in a message is shown as text, never run', async ({ browser }) => {
+  const a = await person(browser, 'Ivy');
+  const b = await person(browser, 'Jo');
+  const channel = await apiChannel(a.context.request, [b.id]);
+  const evil = '<img src=x onerror="window.__xss=1">';
+
+  await open(a.page, `/chat/${channel}`);
+  await send(a.page, evil);
+
+  await open(b.page, `/chat/${channel}`);
+  await expect(log(b.page).getByRole('listitem').filter({ hasText: evil })).toBeVisible();
+  await expect(log(b.page).locator('img')).toHaveCount(0);
+  expect(await b.page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+});
