@@ -116,8 +116,9 @@ test('edited and deleted messages show as such to both sides', async ({ browser 
   const first = log(a.page).getByRole('listitem').filter({ hasText: 'frist' });
   await first.hover();
   await first.getByRole('button', { name: 'Edit' }).click();
-  await first.getByLabel('Edit message').fill('first');
-  await first.getByRole('button', { name: 'Save' }).click();
+  // While editing, the text lives in the editor's textbox, not in the item's text.
+  await log(a.page).getByLabel('Edit message').fill('first');
+  await log(a.page).getByRole('button', { name: 'Save' }).click();
   await expect(log(a.page).getByRole('listitem').filter({ hasText: 'first' })).toContainText('(edited)');
 
   const oops = log(a.page).getByRole('listitem').filter({ hasText: 'oops, wrong chat' });

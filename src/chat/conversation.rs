@@ -28,16 +28,14 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
         }
         .into_any(),
         Some(id) => {
-            let channel = Memo::new(move |_| {
-                id.and_then(|id| {
-                    client
-                        .channels
-                        .with(|list| list.iter().find(|c| c.id == id).cloned())
-                })
+            // Only whether the channel is known matters here: the open channel must not be
+            // rebuilt each time its summary changes (a new message, a read mark).
+            let known = Memo::new(move |_| {
+                id.filter(|id| client.channels.with(|list| list.iter().any(|c| c.id == *id)))
             });
             view! {
-                {move || match (channel.get(), client.list_state.get()) {
-                    (Some(channel), _) => view! { <OpenChannel client channel=channel.id /> }.into_any(),
+                {move || match (known.get(), client.list_state.get()) {
+                    (Some(channel), _) => view! { <OpenChannel client channel /> }.into_any(),
                     (None, ListState::Loading) => view! {
                         <section class="conversation empty-state">
                             <p class="muted">"Loading…"</p>

@@ -30,6 +30,9 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
     let chat_user = use_chat_user();
     let handle = ChatHandle(RwSignal::new(None));
     provide_context(handle);
+    // Clients are owned by the provider, not by the effect below: an effect disposes what it
+    // created each time it runs again.
+    let provider_owner = Owner::current();
 
     // A client per signed-in user: created in the browser once the user is known, dropped on
     // sign-out. (Effects do not run during server rendering.)
@@ -38,7 +41,8 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
         let current = handle.0.with_untracked(|c| c.map(|c| c.me_id()));
         match user {
             Some(user) if current != Some(user.id) => {
-                let client = ChatClient::new(user);
+                let Some(owner) = provider_owner.as_ref().map(Owner::child) else { return };
+                let client = ChatClient::new(user, owner);
                 client.refresh_channels();
                 handle.0.set(Some(client));
             }

@@ -87,16 +87,22 @@ pub struct ChatClient {
     pub channels: RwSignal<Vec<ChannelSummary>>,
     pub list_state: RwSignal<ListState>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
+    /// Owns every signal of this client. Signals made lazily (channel logs) are created under
+    /// it, not under whichever component asked first: that component may be gone long before
+    /// the client is.
+    owner: StoredValue<Owner>,
 }
 
 impl ChatClient {
-    pub fn new(me: User) -> Self {
-        Self {
+    /// A client whose signals live as long as `owner`.
+    pub fn new(me: User, owner: Owner) -> Self {
+        owner.clone().with(|| Self {
             me: StoredValue::new(me),
             channels: RwSignal::new(Vec::new()),
             list_state: RwSignal::new(ListState::Loading),
             logs: StoredValue::new(HashMap::new()),
-        }
+            owner: StoredValue::new(owner),
+        })
     }
 
     pub fn me_id(&self) -> Uuid {
@@ -114,7 +120,7 @@ impl ChatClient {
         if let Some(log) = self.logs.with_value(|logs| logs.get(&channel_id).copied()) {
             return log;
         }
-        let log = RwSignal::new(ChannelLog::default());
+        let log = self.owner.with_value(|owner| owner.with(|| RwSignal::new(ChannelLog::default())));
         self.logs.update_value(|logs| {
             logs.insert(channel_id, log);
         });
