@@ -31,7 +31,11 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
             // Only whether the channel is known matters here: the open channel must not be
             // rebuilt each time its summary changes (a new message, a read mark).
             let known = Memo::new(move |_| {
-                id.filter(|id| client.channels.with(|list| list.iter().any(|c| c.id == *id)))
+                id.filter(|id| {
+                    client
+                        .channels
+                        .with(|list| list.iter().any(|c| c.id == *id))
+                })
             });
             view! {
                 {move || match (known.get(), client.list_state.get()) {

@@ -41,7 +41,9 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
         let current = handle.0.with_untracked(|c| c.map(|c| c.me_id()));
         match user {
             Some(user) if current != Some(user.id) => {
-                let Some(owner) = provider_owner.as_ref().map(Owner::child) else { return };
+                let Some(owner) = provider_owner.as_ref().map(Owner::child) else {
+                    return;
+                };
                 let client = ChatClient::new(user, owner);
                 client.refresh_channels();
                 handle.0.set(Some(client));

@@ -120,7 +120,9 @@ impl ChatClient {
         if let Some(log) = self.logs.with_value(|logs| logs.get(&channel_id).copied()) {
             return log;
         }
-        let log = self.owner.with_value(|owner| owner.with(|| RwSignal::new(ChannelLog::default())));
+        let log = self
+            .owner
+            .with_value(|owner| owner.with(|| RwSignal::new(ChannelLog::default())));
         self.logs.update_value(|logs| {
             logs.insert(channel_id, log);
         });
