@@ -12,5 +12,19 @@ parley_db parley
 trap parley_db_stop EXIT
 
 export PARLEY_SEED_DEMO="${PARLEY_SEED_DEMO:-1}"
-step "building and serving Parley at http://127.0.0.1:3000 (first build takes several minutes)"
-cargo leptos serve --release
+server="${CARGO_TARGET_DIR:-target}/release/parley"
+wasm=target/site/pkg/parley.wasm
+# cargo-leptos regenerates the WASM bindings on every build (~40 s), so skip the build when no
+# source is newer than what it produced last time.
+if [ -x "$server" ] && [ -f "$wasm" ] \
+    && [ -z "$(find src style public migrations .sqlx Cargo.toml Cargo.lock Leptos.toml -newer "$server" -print -quit)" ] \
+    && [ -z "$(find src style public migrations .sqlx Cargo.toml Cargo.lock Leptos.toml -newer "$wasm" -print -quit)" ]; then
+    step "nothing changed since the last build"
+else
+    step "building Parley (release; the first build takes several minutes)"
+    cargo leptos build --release
+    # Cargo leaves an unchanged binary alone (say, after a CSS-only change): mark both fresh.
+    touch "$server" "$wasm"
+fi
+step "serving Parley at http://127.0.0.1:3000 (Ctrl-C stops it)"
+"$server"
