@@ -119,14 +119,7 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
     Effect::new(move |_| client.open(channel));
     // Keep the channel read while it is open and new messages arrive.
     Effect::new(move |_| {
-        let newest = log.with(|l| {
-            l.messages
-                .iter()
-                .filter(|m| m.delivery == Delivery::Sent)
-                .map(|m| m.message.seq)
-                .max()
-        });
-        if newest.is_some() {
+        if log.with(ChannelLog::newest_seq) > 0 {
             client.mark_read(channel);
         }
     });

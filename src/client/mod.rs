@@ -63,7 +63,8 @@ impl ChannelLog {
         }
     }
 
-    fn newest_seq(&self) -> i64 {
+    /// The newest stored sequence shown (0 when none).
+    pub fn newest_seq(&self) -> i64 {
         self.messages
             .iter()
             .filter(|m| m.delivery == Delivery::Sent)

@@ -67,19 +67,7 @@ impl DisplayName {
     pub const MAX: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(ValidationError::Required("Display name"));
-        }
-        if name.chars().count() > Self::MAX {
-            return Err(ValidationError::TooLong {
-                field: "Display name",
-                max: Self::MAX,
-            });
-        }
-        if name.chars().any(is_invisible) {
-            return Err(ValidationError::InvisibleCharacters("Display name"));
-        }
+        let name = visible_text(raw, "Display name", Self::MAX)?;
         Ok(Self(name.to_owned()))
     }
 
@@ -88,9 +76,38 @@ impl DisplayName {
     }
 }
 
+/// `raw` trimmed, when it is 1 to `max` characters long; `field` names it in the error.
+pub(crate) fn trimmed<'a>(
+    raw: &'a str,
+    field: &'static str,
+    max: usize,
+) -> Result<&'a str, ValidationError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(ValidationError::Required(field));
+    }
+    if text.chars().count() > max {
+        return Err(ValidationError::TooLong { field, max });
+    }
+    Ok(text)
+}
+
+/// Like [`trimmed`], and free of invisible characters: for names people tell apart by eye.
+pub(crate) fn visible_text<'a>(
+    raw: &'a str,
+    field: &'static str,
+    max: usize,
+) -> Result<&'a str, ValidationError> {
+    let text = trimmed(raw, field, max)?;
+    if text.chars().any(is_invisible) {
+        return Err(ValidationError::InvisibleCharacters(field));
+    }
+    Ok(text)
+}
+
 /// Control characters, zero-width characters and bidirectional overrides: they let one name
 /// impersonate another or garble the text around it.
-pub(crate) fn is_invisible(c: char) -> bool {
+fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }

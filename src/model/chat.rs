@@ -100,16 +100,7 @@ impl MessageText {
     pub const MAX: usize = 4000;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let text = raw.trim();
-        if text.is_empty() {
-            return Err(ValidationError::Required("Message"));
-        }
-        if text.chars().count() > Self::MAX {
-            return Err(ValidationError::TooLong {
-                field: "Message",
-                max: Self::MAX,
-            });
-        }
+        let text = super::account::trimmed(raw, "Message", Self::MAX)?;
         Ok(Self(text.to_owned()))
     }
 
@@ -126,19 +117,7 @@ impl ChannelName {
     pub const MAX: usize = 80;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(ValidationError::Required("Group name"));
-        }
-        if name.chars().count() > Self::MAX {
-            return Err(ValidationError::TooLong {
-                field: "Group name",
-                max: Self::MAX,
-            });
-        }
-        if name.chars().any(super::account::is_invisible) {
-            return Err(ValidationError::InvisibleCharacters("Group name"));
-        }
+        let name = super::account::visible_text(raw, "Group name", Self::MAX)?;
         Ok(Self(name.to_owned()))
     }
 
