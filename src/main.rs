@@ -47,9 +47,11 @@ async fn run() -> Result<(), Box<dyn Error>> {
     );
     let listener = TcpListener::bind(addr).await?;
     tracing::info!("serving http://{addr}");
+    let realtime = state.realtime.clone();
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    realtime.shut_down(&pool).await;
     pool.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

@@ -1,9 +1,10 @@
 //! Shared types, compiled for both the server and the browser: users, validated inputs and the
-//! error shape every boundary speaks. Depends on nothing else in this crate.
+//! error shape every boundary speaks, and the realtime protocol. Depends on nothing else in this crate.
 
 pub mod account;
 pub mod chat;
 pub mod error;
+pub mod event;
 pub mod user;
 
 pub use account::{DisplayName, LoginInput, Password, SignupInput, Username, ValidationError};
@@ -12,4 +13,5 @@ pub use chat::{
     MessageText, NewChannel, NewMessage, ReadUpTo,
 };
 pub use error::{ApiError, ErrorCode};
+pub use event::{ClientEvent, Cursor, Presence, ServerEvent};
 pub use user::User;

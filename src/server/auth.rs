@@ -9,7 +9,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
@@ -192,6 +192,32 @@ fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
         .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
         .filter(|c| c.value().len() <= MAX_TOKEN_LEN)
         .map(|c| SessionToken(c.value().to_owned()))
+}
+
+/// Refuses requests a browser sent from another site: the `Origin`, when present, must be the
+/// configured public origin or the origin of the `Host` the request was sent to. (Browsers
+/// always send `Origin` on WebSocket upgrades, and attach cookies even when cross-site.)
+pub fn require_same_origin(settings: &Settings, headers: &HeaderMap) -> Result<(), ServerError> {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let same_host = !host.is_empty()
+        && origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|rest| rest == host);
+    if origin == settings.public_origin || same_host {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden(
+            "Requests from other sites are refused.",
+        ))
+    }
 }
 
 /// Adds a `Set-Cookie` header to a response.

@@ -7,6 +7,8 @@ use uuid::Uuid;
 
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
+use super::realtime::writer::{Draft, Writer};
+use super::realtime::Notice;
 use crate::model::chat::{MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
     ChannelName, ChannelSummary, HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
@@ -69,6 +71,9 @@ pub async fn create_channel(
             (id, true)
         }
     };
+    if created {
+        Notice::Channel { c: id }.publish(&mut *tx).await?;
+    }
     tx.commit().await?;
     if created {
         tracing::info!(channel_id = %id, user_id = %me.id, "channel created");
@@ -119,47 +124,18 @@ pub async fn history(
     Ok(HistoryPage { messages, has_more })
 }
 
-/// Stores a message exactly once: a retry with the same id returns the stored message.
-/// Sequence, insert, activity bump and the sender's read mark commit together.
-pub async fn send(pool: &PgPool, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
+/// Stores a message exactly once (a retry with the same id returns the stored message) through
+/// the group-commit writer, which also publishes it.
+pub async fn send(writer: &Writer, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
     let text = MessageText::parse(&input.text)?;
-    let id = input.id.unwrap_or_else(Uuid::new_v4);
-    if let Some(stored) = db::messages::find(pool, id).await? {
-        return retried(stored, me, input.channel_id);
-    }
-    require_member(pool, me, input.channel_id).await?;
-
-    let mut tx = pool.begin().await?;
-    let seq = db::messages::next_seq(&mut tx, input.channel_id).await?;
-    match db::messages::insert(&mut tx, id, input.channel_id, seq, me.id, text.as_str()).await? {
-        Some(row) => {
-            db::channels::mark_read(&mut *tx, input.channel_id, me.id, seq).await?;
-            tx.commit().await?;
-            Ok(message_view(row))
-        }
-        None => {
-            // A concurrent retry of the same message won: give back its sequence number.
-            tx.rollback().await?;
-            let stored = db::messages::find(pool, id)
-                .await?
-                .ok_or(ServerError::NotFound)?;
-            retried(stored, me, input.channel_id)
-        }
-    }
-}
-
-fn retried(
-    stored: db::messages::MessageRow,
-    me: &User,
-    channel_id: Uuid,
-) -> Result<Message, ServerError> {
-    if stored.user_id == me.id && stored.channel_id == channel_id {
-        Ok(message_view(stored))
-    } else {
-        Err(ServerError::BadRequest(
-            "That message id is already in use.".into(),
-        ))
-    }
+    writer
+        .send(Draft {
+            id: input.id.unwrap_or_else(Uuid::new_v4),
+            channel_id: input.channel_id,
+            user_id: me.id,
+            text,
+        })
+        .await
 }
 
 /// The author's own message, or why not.
@@ -186,17 +162,34 @@ async fn own_message(
 pub async fn edit(pool: &PgPool, me: &User, id: Uuid, text: &str) -> Result<Message, ServerError> {
     let text = MessageText::parse(text)?;
     own_message(pool, me, id).await?;
-    let row = db::messages::edit(pool, id, text.as_str())
+    let mut tx = pool.begin().await?;
+    let row = db::messages::edit(&mut *tx, id, text.as_str())
         .await?
         .ok_or(ServerError::NotFound)?;
-    Ok(message_view(row))
+    updated(tx, row).await
 }
 
 pub async fn delete(pool: &PgPool, me: &User, id: Uuid) -> Result<Message, ServerError> {
     own_message(pool, me, id).await?;
-    let row = db::messages::soft_delete(pool, id)
+    let mut tx = pool.begin().await?;
+    let row = db::messages::soft_delete(&mut *tx, id)
         .await?
         .ok_or(ServerError::NotFound)?;
+    updated(tx, row).await
+}
+
+/// Publishes a changed message and commits the change.
+async fn updated(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    row: db::messages::MessageRow,
+) -> Result<Message, ServerError> {
+    Notice::Updated {
+        c: row.channel_id,
+        id: row.id,
+    }
+    .publish(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(message_view(row))
 }
 
@@ -216,6 +209,12 @@ pub async fn mark_read(
     if is_dm {
         db::messages::mark_dm_read(&mut *tx, channel_id, me.id, read_seq).await?;
     }
+    Notice::Read {
+        c: channel_id,
+        u: me.id,
+    }
+    .publish(&mut *tx)
+    .await?;
     tx.commit().await?;
     channel(pool, me, channel_id).await
 }

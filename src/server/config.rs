@@ -43,6 +43,7 @@ impl Config {
     pub fn settings(&self) -> Settings {
         Settings {
             secure_cookies: self.public_origin.starts_with("https://"),
+            public_origin: self.public_origin.trim_end_matches('/').to_owned(),
             ..Settings::default()
         }
     }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::auth::{self, CurrentUser};
 use super::error::ServerError;
 use super::state::AppState;
-use super::{chat, db};
+use super::{chat, db, realtime};
 use crate::model::{
     HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage, ReadUpTo, SignupInput,
 };
@@ -66,6 +66,8 @@ pub fn api_routes() -> Router<AppState> {
             patch(edit_message).delete(delete_message),
         )
         .route("/api/chat/unread", get(unread))
+        .route("/api/chat/ws", get(realtime::ws::websocket))
+        .route("/api/chat/events", get(realtime::sse::events))
 }
 
 type ApiResult = Result<Response, ServerError>;
@@ -145,7 +147,7 @@ async fn send_message(
     CurrentUser(me): CurrentUser,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult {
-    Ok(Json(chat::send(&state.pool, &me, &input).await?).into_response())
+    Ok(Json(chat::send(&state.realtime.writer, &me, &input).await?).into_response())
 }
 
 async fn edit_message(

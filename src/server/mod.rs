@@ -10,6 +10,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod realtime;
 pub mod seed;
 pub mod state;
 

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -11,10 +14,16 @@ use leptos::config::LeptosOptions;
 use parley::server::{router, AppState, Settings};
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tower::ServiceExt;
 
 pub struct TestApp {
     pub pool: PgPool,
+    /// This instance's state (its hub, writer and bus listener).
+    pub state: AppState,
     router: Router,
 }
 
@@ -54,8 +63,18 @@ impl TestApp {
         let state = AppState::new(options, pool.clone(), Settings::default());
         Self {
             pool,
-            router: router(state),
+            router: router(state.clone()),
+            state,
         }
+    }
+
+    /// Serves this instance over TCP on a free loopback port (for WebSocket clients).
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        addr
     }
 
     pub async fn request(
@@ -193,5 +212,108 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::OK, "send: {}", response.text);
         response.json()
+    }
+}
+
+/// A WebSocket client of `/api/chat/ws` that speaks JSON events.
+pub struct WsClient {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// Opens `/api/chat/ws` on `addr` with a session cookie and an `Origin`; the error is the
+/// refused handshake.
+pub async fn ws_connect(
+    addr: SocketAddr,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Result<WsClient, tokio_tungstenite::tungstenite::Error> {
+    let mut request = format!("ws://{addr}/api/chat/ws")
+        .into_client_request()
+        .expect("request");
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().expect("cookie header"));
+    }
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert(header::ORIGIN, origin.parse().expect("origin header"));
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(WsClient { ws })
+}
+
+impl WsClient {
+    /// Connects as `user` and completes the `hello` → `ready` exchange.
+    pub async fn open(addr: SocketAddr, user: &TestUser, cursors: Value) -> Self {
+        let mut client = ws_connect(addr, Some(&user.cookie), Some(&format!("http://{addr}")))
+            .await
+            .expect("websocket opens");
+        client
+            .send(json!({"type": "hello", "version": 1, "cursors": cursors}))
+            .await;
+        // Live events may come first: the socket is subscribed before `hello` is answered.
+        client.until("ready").await;
+        client
+    }
+
+    pub async fn send(&mut self, event: Value) {
+        use futures_util::SinkExt;
+        self.ws
+            .send(WsMessage::text(event.to_string()))
+            .await
+            .expect("frame sent");
+    }
+
+    /// The next event (within 10 s), or `{"type": "closed", "code": …}` when the server closed.
+    pub async fn next(&mut self) -> Value {
+        use futures_util::StreamExt;
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("an event within 10 s");
+            match frame {
+                Some(Ok(WsMessage::Text(text))) => {
+                    return serde_json::from_str(&text).expect("JSON event");
+                }
+                Some(Ok(WsMessage::Close(frame))) => {
+                    let code = frame.map(|f| u16::from(f.code)).unwrap_or(0);
+                    return json!({"type": "closed", "code": code});
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return json!({"type": "closed", "error": e.to_string()}),
+                None => return json!({"type": "closed"}),
+            }
+        }
+    }
+
+    /// Every event before the `pong` that answers a `ping` sent now: what the server had
+    /// queued for this client, with nothing left out.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        self.send(json!({"type": "ping"})).await;
+        let mut events = Vec::new();
+        loop {
+            let event = self.next().await;
+            match event["type"].as_str() {
+                Some("pong") => return events,
+                Some("closed") => panic!("closed while draining: {event}"),
+                _ => events.push(event),
+            }
+        }
+    }
+
+    /// Events until one of type `kind` (included).
+    pub async fn until(&mut self, kind: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let event = self.next().await;
+            let done = event["type"] == kind;
+            assert!(done || event["type"] != "closed", "closed: {event}");
+            events.push(event);
+            if done {
+                return events;
+            }
+        }
     }
 }

@@ -199,3 +199,142 @@ pub async fn unread_total(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64,
     .fetch_one(db)
     .await
 }
+
+/// Which of the pairs `(channel_ids[i], user_ids[i])` are memberships.
+pub async fn memberships(
+    db: impl PgExecutor<'_>,
+    channel_ids: &[Uuid],
+    user_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT cm.channel_id, cm.user_id
+           FROM unnest($1::uuid[], $2::uuid[]) AS p(channel_id, user_id)
+           JOIN channel_members cm ON cm.channel_id = p.channel_id AND cm.user_id = p.user_id",
+        channel_ids,
+        user_ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.channel_id, r.user_id))
+        .collect())
+}
+
+/// Of `channel_ids`, those `user_id` is a member of.
+pub async fn member_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    channel_ids: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT channel_id FROM channel_members WHERE user_id = $1 AND channel_id = ANY($2)",
+        user_id,
+        channel_ids
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Moves several read marks forward at once (`seqs[i]` for `user_ids[i]` in `channel_ids[i]`;
+/// each pair at most once).
+pub async fn mark_read_many(
+    tx: &mut PgConnection,
+    channel_ids: &[Uuid],
+    user_ids: &[Uuid],
+    seqs: &[i64],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE channel_members me
+            SET last_read_seq = greatest(me.last_read_seq, r.seq), last_read_at = now()
+           FROM unnest($1::uuid[], $2::uuid[], $3::int8[]) AS r(channel_id, user_id, seq)
+          WHERE me.channel_id = r.channel_id AND me.user_id = r.user_id",
+        channel_ids,
+        user_ids,
+        seqs
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One member's standing in a channel.
+pub struct MemberState {
+    pub channel_id: Uuid,
+    pub user_id: Uuid,
+    pub last_seq: i64,
+    pub last_read_seq: i64,
+    pub unread: i64,
+}
+
+/// Every member of the channels with their read mark and unread count (the count only for
+/// `counted` users; 0 for the rest).
+pub async fn member_states(
+    db: impl PgExecutor<'_>,
+    channel_ids: &[Uuid],
+    counted: &[Uuid],
+) -> Result<Vec<MemberState>, sqlx::Error> {
+    sqlx::query_as!(
+        MemberState,
+        r#"SELECT cm.channel_id, cm.user_id, c.last_seq, cm.last_read_seq,
+                  CASE WHEN cm.user_id = ANY($2) THEN
+                      (SELECT count(*) FROM messages m
+                        WHERE m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
+                          AND m.user_id <> cm.user_id AND NOT m.deleted)
+                  ELSE 0 END AS "unread!"
+             FROM channel_members cm JOIN chat_channels c ON c.id = cm.channel_id
+            WHERE cm.channel_id = ANY($1)
+            ORDER BY cm.channel_id"#,
+        channel_ids,
+        counted
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Everyone who shares at least one channel with `user_id` (not the user).
+pub async fn peers(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT other.user_id AS "user_id!"
+             FROM channel_members mine
+             JOIN channel_members other ON other.channel_id = mine.channel_id
+            WHERE mine.user_id = $1 AND other.user_id <> $1"#,
+        user_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// `(channel, member)` for every member of these channels.
+pub async fn members_of(
+    db: impl PgExecutor<'_>,
+    channel_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT channel_id, user_id FROM channel_members WHERE channel_id = ANY($1)",
+        channel_ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.channel_id, r.user_id))
+        .collect())
+}
+
+/// The channel's newest sequence, or `None` when `user_id` is not a member.
+pub async fn last_seq_for_member(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT c.last_seq FROM chat_channels c
+           JOIN channel_members me ON me.channel_id = c.id AND me.user_id = $2
+          WHERE c.id = $1",
+        channel_id,
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}

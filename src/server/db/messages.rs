@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::model::Message;
 
 /// Stored message columns, as every query here selects them.
+#[derive(Clone)]
 pub struct MessageRow {
     pub id: Uuid,
     pub channel_id: Uuid,
@@ -153,4 +154,120 @@ pub async fn mark_dm_read(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Messages with these ids (retries of sends already stored).
+pub async fn find_many(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MessageRow,
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
+           FROM messages WHERE id = ANY($1)",
+        ids
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Locks the channels' rows in id order (so concurrent batches cannot deadlock), then takes
+/// `counts[i]` sequence numbers in `channel_ids[i]`; returns each channel's new `last_seq`.
+pub async fn reserve_seqs(
+    tx: &mut PgConnection,
+    channel_ids: &[Uuid],
+    counts: &[i64],
+) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    sqlx::query!(
+        "SELECT id FROM chat_channels WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        channel_ids
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let rows = sqlx::query!(
+        "UPDATE chat_channels c
+            SET last_seq = c.last_seq + n.count, last_message_at = now(), updated_at = now()
+           FROM unnest($1::uuid[], $2::int8[]) AS n(id, count)
+          WHERE c.id = n.id
+      RETURNING c.id, c.last_seq",
+        channel_ids,
+        counts
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.last_seq)).collect())
+}
+
+/// The columns of a batch of new messages, one entry per message.
+#[derive(Default)]
+pub struct NewRows {
+    pub ids: Vec<Uuid>,
+    pub channel_ids: Vec<Uuid>,
+    pub seqs: Vec<i64>,
+    pub user_ids: Vec<Uuid>,
+    pub texts: Vec<String>,
+}
+
+/// Inserts a batch; rows whose id exists already (a retry racing on another instance) are
+/// skipped, so fewer rows than given come back.
+pub async fn insert_many(
+    tx: &mut PgConnection,
+    rows: &NewRows,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MessageRow,
+        "INSERT INTO messages (id, channel_id, seq, user_id, text)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[])
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
+        &rows.ids,
+        &rows.channel_ids,
+        &rows.seqs,
+        &rows.user_ids,
+        &rows.texts
+    )
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// The messages of each range `(channel, from_seq, to_seq)`, per channel in sequence order.
+pub async fn in_ranges(
+    db: impl PgExecutor<'_>,
+    channel_ids: &[Uuid],
+    from: &[i64],
+    to: &[i64],
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MessageRow,
+        "SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
+                m.deleted
+           FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(channel_id, lo, hi)
+           JOIN messages m ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi
+          ORDER BY m.channel_id, m.seq",
+        channel_ids,
+        from,
+        to
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Up to `limit` messages after sequence `after`, oldest first.
+pub async fn page_after(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MessageRow,
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
+           FROM messages WHERE channel_id = $1 AND seq > $2
+          ORDER BY seq LIMIT $3",
+        channel_id,
+        after,
+        limit
+    )
+    .fetch_all(db)
+    .await
 }

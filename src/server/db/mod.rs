@@ -3,6 +3,7 @@
 
 pub mod channels;
 pub mod messages;
+pub mod presence;
 pub mod sessions;
 pub mod users;
 

@@ -1,0 +1,223 @@
+//! This instance's registry of live connections: WebSockets by user, SSE streams by channel.
+//! Each connection has a bounded queue of frames serialized once per event; a connection whose
+//! queue is full is cut off (it reconnects and resumes by cursor) instead of growing memory.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, Notify};
+use uuid::Uuid;
+
+use crate::model::ServerEvent;
+
+/// Frames a connection may have waiting before it counts as too slow.
+pub const QUEUE_FRAMES: usize = 256;
+
+/// One serialized event, shared by every connection it goes to (cloning is a reference count).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub json: Utf8Bytes,
+    pub kind: &'static str,
+    /// For message events: the channel sequence (the SSE `id:`).
+    pub seq: Option<i64>,
+}
+
+impl Frame {
+    pub fn new(event: &ServerEvent) -> Self {
+        let seq = match event {
+            ServerEvent::Message { message } => Some(message.seq),
+            _ => None,
+        };
+        // Serializing these types cannot fail (no maps with non-string keys, no custom code).
+        let json = serde_json::to_string(event).unwrap_or_default();
+        Self {
+            json: json.into(),
+            kind: event.kind(),
+            seq,
+        }
+    }
+}
+
+/// The sending end of one connection's queue.
+#[derive(Clone)]
+pub struct Sink {
+    id: u64,
+    tx: mpsc::Sender<Frame>,
+    cut_off: Arc<Notify>,
+}
+
+impl Sink {
+    /// Queues a frame; `false` when the connection is gone or was just cut off for lagging
+    /// (it reconnects and resumes by cursor, which covers what was dropped).
+    pub fn offer(&self, frame: &Frame) -> bool {
+        match self.tx.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.cut_off.notify_one();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Registry {
+    by_user: HashMap<Uuid, Vec<Sink>>,
+    by_channel: HashMap<Uuid, Vec<Sink>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    User(Uuid),
+    Channel(Uuid),
+}
+
+#[derive(Default)]
+pub struct Hub {
+    registry: Mutex<Registry>,
+    next_id: AtomicU64,
+}
+
+/// A live connection's end of the hub: its queue, its cut-off signal, and (on drop) its
+/// removal from the registry.
+pub struct Registration {
+    hub: Arc<Hub>,
+    key: Key,
+    id: u64,
+    pub frames: mpsc::Receiver<Frame>,
+    /// Queues frames to this connection itself (answers that must not overtake events).
+    pub to_self: Sink,
+    pub cut_off: Arc<Notify>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.remove(self.key, self.id);
+    }
+}
+
+impl Hub {
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        // A panic while holding this lock cannot leave the maps half-changed (every change is
+        // one push or retain), so a poisoned lock is still usable.
+        self.registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers a WebSocket of `user_id`.
+    pub fn connect_user(self: &Arc<Self>, user_id: Uuid) -> Registration {
+        self.register(Key::User(user_id))
+    }
+
+    /// Registers an SSE stream of one channel.
+    pub fn subscribe_channel(self: &Arc<Self>, channel_id: Uuid) -> Registration {
+        self.register(Key::Channel(channel_id))
+    }
+
+    fn register(self: &Arc<Self>, key: Key) -> Registration {
+        let (tx, frames) = mpsc::channel(QUEUE_FRAMES);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let cut_off = Arc::new(Notify::new());
+        let sink = Sink {
+            id,
+            tx,
+            cut_off: cut_off.clone(),
+        };
+        let mut registry = self.lock();
+        match key {
+            Key::User(user) => registry.by_user.entry(user).or_default().push(sink.clone()),
+            Key::Channel(channel) => registry
+                .by_channel
+                .entry(channel)
+                .or_default()
+                .push(sink.clone()),
+        }
+        Registration {
+            hub: self.clone(),
+            key,
+            id,
+            frames,
+            to_self: sink,
+            cut_off,
+        }
+    }
+
+    fn remove(&self, key: Key, id: u64) {
+        let mut registry = self.lock();
+        let map = match key {
+            Key::User(user) => registry.by_user.get_mut(&user),
+            Key::Channel(channel) => registry.by_channel.get_mut(&channel),
+        };
+        let Some(sinks) = map else { return };
+        sinks.retain(|s| s.id != id);
+        if sinks.is_empty() {
+            match key {
+                Key::User(user) => registry.by_user.remove(&user),
+                Key::Channel(channel) => registry.by_channel.remove(&channel),
+            };
+        }
+    }
+
+    /// How many WebSockets `user_id` holds on this instance.
+    pub fn sockets_of(&self, user_id: Uuid) -> usize {
+        self.lock().by_user.get(&user_id).map_or(0, Vec::len)
+    }
+
+    /// Of `users`, those with a WebSocket here.
+    pub fn connected<'a>(&self, users: impl IntoIterator<Item = &'a Uuid>) -> Vec<Uuid> {
+        let registry = self.lock();
+        users
+            .into_iter()
+            .filter(|u| registry.by_user.contains_key(u))
+            .copied()
+            .collect()
+    }
+
+    /// Every user with a WebSocket here.
+    pub fn users(&self) -> Vec<Uuid> {
+        self.lock().by_user.keys().copied().collect()
+    }
+
+    /// Queues `frame` to every WebSocket of these users, except `skip`.
+    pub fn to_users<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a Uuid>,
+        skip: Option<Uuid>,
+        frame: &Frame,
+    ) {
+        let registry = self.lock();
+        for user in users {
+            if Some(*user) == skip {
+                continue;
+            }
+            for sink in registry.by_user.get(user).into_iter().flatten() {
+                sink.offer(frame);
+            }
+        }
+    }
+
+    /// Queues `frame` to every SSE stream of `channel_id`.
+    pub fn to_channel_streams(&self, channel_id: Uuid, frame: &Frame) {
+        let registry = self.lock();
+        for sink in registry.by_channel.get(&channel_id).into_iter().flatten() {
+            sink.offer(frame);
+        }
+    }
+
+    /// Queues `frame` to every connection here (e.g. `resync` after the bus link dropped).
+    pub fn to_everyone(&self, frame: &Frame) {
+        let registry = self.lock();
+        for sink in registry
+            .by_user
+            .values()
+            .chain(registry.by_channel.values())
+            .flatten()
+        {
+            sink.offer(frame);
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The bus listener: one `LISTEN` connection per instance. It turns notices into events (loading
+//! rows once per batch of notices), and hands them to the hub. When the connection drops it
+//! listens again and tells every local client to `resume`, which fills the gap from the table.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::hub::{Frame, Hub};
+use super::{Notice, BUS};
+use crate::model::ServerEvent;
+use crate::server::db::{self, messages::message_view};
+
+/// Notices handled together (their rows are loaded in one query).
+const MAX_NOTICES: usize = 1024;
+/// Membership lists kept; membership never changes after a channel is created.
+const MAX_CACHED_CHANNELS: usize = 50_000;
+
+pub fn start(pool: PgPool, hub: Arc<Hub>) {
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match listen(&pool, &hub, &mut backoff).await {
+                Ok(()) => tracing::warn!("bus connection lost; listening again"),
+                Err(e) => tracing::warn!(error = %e, "bus connection failed; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    });
+}
+
+/// Listens until the connection is lost (`Ok`) or fails (`Err`).
+async fn listen(pool: &PgPool, hub: &Hub, backoff: &mut Duration) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(BUS).await?;
+    *backoff = Duration::from_millis(100);
+    // Anything committed while we were not listening was not delivered here.
+    hub.to_everyone(&Frame::new(&ServerEvent::Resync));
+    let mut members = Members::default();
+    loop {
+        let Some(first) = listener.try_recv().await? else {
+            return Ok(());
+        };
+        let mut notices = vec![first];
+        while notices.len() < MAX_NOTICES {
+            match listener.next_buffered() {
+                Some(next) => notices.push(next),
+                None => break,
+            }
+        }
+        let notices: Vec<Notice> = notices
+            .iter()
+            .filter_map(|n| match serde_json::from_str(n.payload()) {
+                Ok(notice) => Some(notice),
+                Err(e) => {
+                    tracing::warn!(error = %e, payload = n.payload(), "unreadable notice");
+                    None
+                }
+            })
+            .collect();
+        if let Err(e) = deliver(pool, hub, &mut members, notices).await {
+            // The events are lost for this instance's clients: make them catch up.
+            tracing::warn!(error = %e, "could not deliver notices; clients will resync");
+            hub.to_everyone(&Frame::new(&ServerEvent::Resync));
+        }
+    }
+}
+
+/// Who is in which channel (loaded on first need).
+#[derive(Default)]
+struct Members(HashMap<Uuid, Arc<Vec<Uuid>>>);
+
+impl Members {
+    async fn load(&mut self, pool: &PgPool, channels: &BTreeSet<Uuid>) -> Result<(), sqlx::Error> {
+        let missing: Vec<Uuid> = channels
+            .iter()
+            .filter(|c| !self.0.contains_key(c))
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.0.len() + missing.len() > MAX_CACHED_CHANNELS {
+            self.0.clear();
+        }
+        let mut loaded: HashMap<Uuid, Vec<Uuid>> =
+            missing.iter().map(|c| (*c, Vec::new())).collect();
+        for (channel, user) in db::channels::members_of(pool, &missing).await? {
+            loaded.entry(channel).or_default().push(user);
+        }
+        for (channel, users) in loaded {
+            self.0.insert(channel, Arc::new(users));
+        }
+        Ok(())
+    }
+
+    fn of(&self, channel: &Uuid) -> Arc<Vec<Uuid>> {
+        self.0.get(channel).cloned().unwrap_or_default()
+    }
+}
+
+async fn deliver(
+    pool: &PgPool,
+    hub: &Hub,
+    members: &mut Members,
+    notices: Vec<Notice>,
+) -> Result<(), sqlx::Error> {
+    let mut channels = BTreeSet::new();
+    for notice in &notices {
+        match notice {
+            Notice::Messages { r } => channels.extend(r.iter().map(|(c, _, _)| *c)),
+            Notice::Updated { c, .. } | Notice::Read { c, .. } | Notice::Typing { c, .. } => {
+                channels.insert(*c);
+            }
+            Notice::Channel { c } => {
+                members.0.remove(c);
+                channels.insert(*c);
+            }
+            Notice::Presence { .. } => {}
+        }
+    }
+    members.load(pool, &channels).await?;
+
+    // Channels whose members' standing changed; sent after the events that changed it.
+    let mut changed = BTreeSet::new();
+    let mut ranges = (Vec::new(), Vec::new(), Vec::new());
+    for notice in notices {
+        match notice {
+            Notice::Messages { r } => {
+                for (c, from, to) in r {
+                    ranges.0.push(c);
+                    ranges.1.push(from);
+                    ranges.2.push(to);
+                }
+            }
+            other => {
+                // Keep the order of events: flush new messages gathered so far first.
+                flush_messages(pool, hub, members, &mut ranges, &mut changed).await?;
+                deliver_one(pool, hub, members, other, &mut changed).await?;
+            }
+        }
+    }
+    flush_messages(pool, hub, members, &mut ranges, &mut changed).await?;
+    send_states(pool, hub, members, &changed).await
+}
+
+type Ranges = (Vec<Uuid>, Vec<i64>, Vec<i64>);
+
+async fn flush_messages(
+    pool: &PgPool,
+    hub: &Hub,
+    members: &Members,
+    ranges: &mut Ranges,
+    changed: &mut BTreeSet<Uuid>,
+) -> Result<(), sqlx::Error> {
+    if ranges.0.is_empty() {
+        return Ok(());
+    }
+    let rows = db::messages::in_ranges(pool, &ranges.0, &ranges.1, &ranges.2).await?;
+    *ranges = Ranges::default();
+    for row in rows {
+        let channel_id = row.channel_id;
+        changed.insert(channel_id);
+        let frame = Frame::new(&ServerEvent::Message {
+            message: message_view(row),
+        });
+        hub.to_users(members.of(&channel_id).iter(), None, &frame);
+        hub.to_channel_streams(channel_id, &frame);
+    }
+    Ok(())
+}
+
+async fn deliver_one(
+    pool: &PgPool,
+    hub: &Hub,
+    members: &Members,
+    notice: Notice,
+    changed: &mut BTreeSet<Uuid>,
+) -> Result<(), sqlx::Error> {
+    match notice {
+        Notice::Messages { .. } => {}
+        Notice::Updated { c, id } => {
+            if let Some(row) = db::messages::find(pool, id).await? {
+                let frame = Frame::new(&ServerEvent::MessageUpdated {
+                    message: message_view(row),
+                });
+                hub.to_users(members.of(&c).iter(), None, &frame);
+                hub.to_channel_streams(c, &frame);
+                changed.insert(c);
+            }
+        }
+        Notice::Read { c, .. } => {
+            changed.insert(c);
+        }
+        Notice::Channel { c } => {
+            for user in hub.connected(members.of(&c).iter()) {
+                if let Some(channel) = db::channels::summaries(pool, user, Some(c)).await?.pop() {
+                    let frame = Frame::new(&ServerEvent::ChannelAdded { channel });
+                    hub.to_users([user].iter(), None, &frame);
+                }
+            }
+        }
+        Notice::Presence { u, on, at } => {
+            let peers = db::channels::peers(pool, u).await?;
+            let frame = Frame::new(&ServerEvent::Presence {
+                presence: crate::model::Presence {
+                    user_id: u,
+                    online: on,
+                    last_seen_at: at,
+                },
+            });
+            hub.to_users(peers.iter(), None, &frame);
+        }
+        Notice::Typing { c, u } => {
+            let frame = Frame::new(&ServerEvent::Typing {
+                channel_id: c,
+                user_id: u,
+            });
+            hub.to_users(members.of(&c).iter(), Some(u), &frame);
+            hub.to_channel_streams(c, &frame);
+        }
+    }
+    Ok(())
+}
+
+/// Sends each connected member of the channels their absolute unread count and read marks.
+async fn send_states(
+    pool: &PgPool,
+    hub: &Hub,
+    members: &Members,
+    channels: &BTreeSet<Uuid>,
+) -> Result<(), sqlx::Error> {
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let channel_ids: Vec<Uuid> = channels.iter().copied().collect();
+    let mut everyone = Vec::new();
+    for channel in &channel_ids {
+        everyone.extend(members.of(channel).iter().copied());
+    }
+    let counted = hub.connected(everyone.iter());
+    if counted.is_empty() {
+        return Ok(());
+    }
+    let states = db::channels::member_states(pool, &channel_ids, &counted).await?;
+    let counted: HashSet<Uuid> = counted.into_iter().collect();
+    for channel in states.chunk_by(|a, b| a.channel_id == b.channel_id) {
+        for me in channel.iter().filter(|s| counted.contains(&s.user_id)) {
+            let others_last_read_seq = channel
+                .iter()
+                .filter(|s| s.user_id != me.user_id)
+                .map(|s| s.last_read_seq)
+                .min()
+                .unwrap_or(0);
+            let frame = Frame::new(&ServerEvent::ChannelState {
+                channel_id: me.channel_id,
+                last_seq: me.last_seq,
+                unread: me.unread,
+                my_last_read_seq: me.last_read_seq,
+                others_last_read_seq,
+            });
+            hub.to_users([me.user_id].iter(), None, &frame);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! `GET /api/chat/events?channel_id=…`: one channel's events as Server-Sent Events, for clients
+//! that only listen. Members only (404 otherwise). Each `message` event's `id:` is its channel
+//! sequence, so a reconnecting `EventSource` sends `Last-Event-ID` and gets exactly what it
+//! missed: the stream fills any gap from the table and never repeats a sequence.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::hub::{Frame, Registration};
+use crate::model::event::MAX_REPLAY;
+use crate::model::{Message, ServerEvent};
+use crate::server::auth::CurrentUser;
+use crate::server::db::{self, messages::message_view};
+use crate::server::error::ServerError;
+use crate::server::http::ApiQuery;
+use crate::server::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    pub channel_id: Uuid,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ServerError> {
+    let channel_id = query.channel_id;
+    let resume_after = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .filter(|seq| *seq >= 0)
+                .ok_or_else(|| {
+                    ServerError::BadRequest("Last-Event-ID must be a sequence number.".into())
+                })?,
+        ),
+        None => None,
+    };
+    // Subscribe before reading the table, so nothing committed in between is missed.
+    let registration = state.realtime.hub.subscribe_channel(channel_id);
+    let last_seq = db::channels::last_seq_for_member(&state.pool, channel_id, me.id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    let mut feed = Feed {
+        pool: state.pool.clone(),
+        channel_id,
+        last_seq: resume_after.unwrap_or(last_seq),
+        backlog: VecDeque::new(),
+        more: false,
+        registration,
+    };
+    if resume_after.is_some() {
+        feed.fill().await?;
+    }
+    let events = stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+struct Feed {
+    pool: PgPool,
+    channel_id: Uuid,
+    /// The newest sequence sent (or the resume point).
+    last_seq: i64,
+    backlog: VecDeque<Message>,
+    /// The last fill hit its limit: more rows wait in the table.
+    more: bool,
+    registration: Registration,
+}
+
+impl Feed {
+    /// Loads the messages after `last_seq` from the table.
+    async fn fill(&mut self) -> Result<(), sqlx::Error> {
+        let rows = db::messages::page_after(&self.pool, self.channel_id, self.last_seq, MAX_REPLAY)
+            .await?;
+        self.more = rows.len() as i64 == MAX_REPLAY;
+        self.backlog = rows.into_iter().map(message_view).collect();
+        Ok(())
+    }
+
+    /// The next event, or `None` to end the stream (the client reconnects and resumes).
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(message) = self.backlog.pop_front() {
+                if message.seq <= self.last_seq {
+                    continue;
+                }
+                self.last_seq = message.seq;
+                let event = ServerEvent::Message { message };
+                return Some(to_event(&Frame::new(&event)));
+            }
+            if self.more {
+                self.fill().await.ok()?;
+                continue;
+            }
+            let frame = tokio::select! {
+                _ = self.registration.cut_off.notified() => return None,
+                frame = self.registration.frames.recv() => frame?,
+            };
+            match frame.seq {
+                Some(seq) if seq <= self.last_seq => continue,
+                Some(seq) if seq == self.last_seq + 1 => {
+                    self.last_seq = seq;
+                    return Some(to_event(&frame));
+                }
+                // A gap (a missed notice), or the instance lost its bus link: read the table.
+                Some(_) => self.fill().await.ok()?,
+                None if frame.kind == ServerEvent::Resync.kind() => self.fill().await.ok()?,
+                None => return Some(to_event(&frame)),
+            }
+        }
+    }
+}
+
+fn to_event(frame: &Frame) -> Event {
+    let event = Event::default().event(frame.kind).data(frame.json.as_str());
+    match frame.seq {
+        Some(seq) => event.id(seq.to_string()),
+        None => event,
+    }
+}
