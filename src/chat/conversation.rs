@@ -10,7 +10,9 @@ use uuid::Uuid;
 use super::identicon::Identicon;
 use super::text::MessageText;
 use crate::client::{ChannelLog, ChatClient, Delivery, ListState, LocalMessage};
-use crate::model::{ChannelKind, ChannelSummary};
+use chrono::{DateTime, Utc};
+
+use crate::model::{ChannelKind, ChannelSummary, Presence};
 
 /// Consecutive messages of one author within this many seconds share one header.
 const GROUP_SECONDS: i64 = 5 * 60;
@@ -150,13 +152,34 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
     };
 
     let title = move || summary.with(|s| s.as_ref().map(|s| s.title(me)).unwrap_or_default());
+    let peer = summary.with_untracked(|s| s.as_ref().and_then(|s| s.peer(me)).map(|p| p.id));
+    let typing = client.typing(channel);
+    let typing_line = move || {
+        let names: Vec<String> = typing.with(|ids| {
+            summary.with(|s| {
+                ids.iter()
+                    .filter_map(|id| s.as_ref().and_then(|s| s.member(*id)))
+                    .map(|m| m.display_name.clone())
+                    .collect()
+            })
+        });
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => format!("{one} is typing…"),
+            [one, two] => format!("{one} and {two} are typing…"),
+            _ => "Several people are typing…".to_owned(),
+        }
+    };
     view! {
         <section class="conversation">
             <header class="conversation-head">
                 <a class="back" href="/chat" aria-label="All conversations">
                     "‹"
                 </a>
-                <h2>{title}</h2>
+                <div class="conversation-title">
+                    <h2>{title}</h2>
+                    {peer.map(|user| view! { <PresenceLine client user /> })}
+                </div>
             </header>
             <div class="log" role="log" aria-label="Messages" node_ref=log_ref on:scroll=on_scroll>
                 {move || {
@@ -195,6 +218,7 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
                     </For>
                 </ol>
             </div>
+            <p class="typing" aria-live="polite">{typing_line}</p>
             <Composer client channel />
         </section>
     }
@@ -362,7 +386,13 @@ fn Composer(client: ChatClient, channel: Uuid) -> impl IntoView {
                 placeholder="Write a message…"
                 rows="1"
                 prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    let text = event_target_value(&ev);
+                    if !text.trim().is_empty() {
+                        client.typed(channel);
+                    }
+                    draft.set(text);
+                }
                 on:keydown=move |ev: KeyboardEvent| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
@@ -373,5 +403,45 @@ fn Composer(client: ChatClient, channel: Uuid) -> impl IntoView {
             <button type="submit" class="primary">"Send"</button>
             {move || error.get().map(|e| view! { <p class="error composer-error" role="alert">{e}</p> })}
         </form>
+    }
+}
+
+/// "Online", or when the person was last seen, kept current while shown.
+#[component]
+fn PresenceLine(client: ChatClient, user: Uuid) -> impl IntoView {
+    let presence = client.presence(user);
+    let now = RwSignal::new(Utc::now());
+    // Effects run only in the browser: no timer during server rendering.
+    Effect::new(move |_| {
+        if let Ok(tick) = set_interval_with_handle(
+            move || now.set(Utc::now()),
+            std::time::Duration::from_secs(30),
+        ) {
+            on_cleanup(move || tick.clear());
+        }
+    });
+    view! {
+        <p class="presence" class:online=move || presence.with(|p| p.as_ref().is_some_and(|p| p.online))>
+            {move || presence.with(|p| p.as_ref().map(|p| describe(p, now.get())).unwrap_or_default())}
+        </p>
+    }
+}
+
+fn describe(presence: &Presence, now: DateTime<Utc>) -> String {
+    if presence.online {
+        return "Online".to_owned();
+    }
+    let Some(seen) = presence.last_seen_at else {
+        return "Offline".to_owned();
+    };
+    let minutes = (now - seen).num_minutes().max(0);
+    match minutes {
+        0 => "last seen just now".to_owned(),
+        1..60 => format!("last seen {minutes} min ago"),
+        60..1440 => format!("last seen {} h ago", minutes / 60),
+        _ => format!(
+            "last seen on {}",
+            seen.with_timezone(&chrono::Local).format("%e %b")
+        ),
     }
 }

@@ -8,8 +8,8 @@ use super::conversation::Conversation;
 use super::group::NewGroupForm;
 use super::identicon::Identicon;
 use super::provider::use_chat_client;
-use crate::client::{ChatClient, ListState};
-use crate::model::{ChannelKind, ChannelSummary};
+use crate::client::{ChatClient, Connection, ListState};
+use crate::model::ChannelSummary;
 
 #[component]
 pub fn ChatInterface() -> impl IntoView {
@@ -26,6 +26,7 @@ pub fn ChatInterface() -> impl IntoView {
             {move || match handle.get() {
                 Some(client) => {
                     view! {
+                        <ConnectionBanner client />
                         <ChannelList client active />
                         <Conversation client active />
                     }
@@ -42,6 +43,21 @@ pub fn ChatInterface() -> impl IntoView {
                 }
             }}
         </div>
+    }
+}
+
+/// "Reconnecting…" while the live connection is down (messages written meanwhile wait in the
+/// outbox and go out once it is back).
+#[component]
+fn ConnectionBanner(client: ChatClient) -> impl IntoView {
+    view! {
+        <p class="connection" role="status">
+            {move || match client.connection.get() {
+                Connection::Reconnecting => "Reconnecting…",
+                Connection::Offline => "Offline. Reconnecting… (messages are sent when you are back)",
+                Connection::Connecting | Connection::Online => "",
+            }}
+        </p>
     }
 }
 
@@ -72,20 +88,19 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
                         .into_any()
                 }
                 ListState::Ready => {
-                    let channels = client.channels.get();
-                    if channels.is_empty() {
+                    if client.channels.with(Vec::is_empty) {
                         view! { <p class="muted empty">"No conversations yet"</p> }.into_any()
                     } else {
-                        let current = active.get().flatten();
+                        // Keyed by id: a change to one channel re-renders that row only.
                         view! {
                             <ul class="channels">
-                                {channels
-                                    .into_iter()
-                                    .map(|channel| {
-                                        let is_active = current == Some(channel.id);
-                                        view! { <ChannelRow channel me is_active /> }
-                                    })
-                                    .collect_view()}
+                                <For
+                                    each=move || client.channels.with(|l| l.iter().map(|c| c.id).collect::<Vec<_>>())
+                                    key=|id| *id
+                                    let:id
+                                >
+                                    <ChannelRow client id me active />
+                                </For>
                             </ul>
                         }
                             .into_any()
@@ -126,27 +141,61 @@ fn preview(channel: &ChannelSummary, me: Uuid) -> String {
 }
 
 #[component]
-fn ChannelRow(channel: ChannelSummary, me: Uuid, is_active: bool) -> impl IntoView {
-    let avatar = match channel.kind {
-        ChannelKind::Dm => channel.peer(me).map(|p| p.id).unwrap_or(channel.id),
-        ChannelKind::Group => channel.id,
+fn ChannelRow(
+    client: ChatClient,
+    id: Uuid,
+    me: Uuid,
+    active: Memo<Option<Option<Uuid>>>,
+) -> impl IntoView {
+    let channel = Memo::new(move |_| {
+        client
+            .channels
+            .with(|l| l.iter().find(|c| c.id == id).cloned())
+    });
+    let is_active = Memo::new(move |_| active.get().flatten() == Some(id));
+    let Some(first) = channel.get_untracked() else {
+        return ().into_any();
     };
-    let unread = channel.unread;
+    let peer = first.peer(me).map(|p| p.id);
+    let avatar = peer.unwrap_or(id);
+    let field = move |f: fn(&ChannelSummary, Uuid) -> String| {
+        move || channel.with(|c| c.as_ref().map(|c| f(c, me)).unwrap_or_default())
+    };
+    let unread = move || channel.with(|c| c.as_ref().map_or(0, |c| c.unread));
     view! {
         <li>
             <a
-                href=format!("/chat/{}", channel.id)
+                href=format!("/chat/{id}")
                 class="channel"
-                class:active=is_active
-                aria-current=is_active.then_some("page")
+                class:active=move || is_active.get()
+                aria-current=move || is_active.get().then_some("page")
             >
-                <Identicon id=avatar size=36 />
-                <span class="channel-text">
-                    <span class="channel-title">{channel.title(me)}</span>
-                    <span class="channel-preview">{preview(&channel, me)}</span>
+                <span class="avatar">
+                    <Identicon id=avatar size=36 />
+                    {peer.map(|peer| view! { <PresenceDot client user=peer /> })}
                 </span>
-                {(unread > 0).then(|| view! { <span class="badge">{format!("{unread} unread")}</span> })}
+                <span class="channel-text">
+                    <span class="channel-title">{field(|c, me| c.title(me))}</span>
+                    <span class="channel-preview">{field(preview)}</span>
+                </span>
+                {move || {
+                    let unread = unread();
+                    (unread > 0).then(|| view! { <span class="badge">{format!("{unread} unread")}</span> })
+                }}
             </a>
         </li>
+    }
+    .into_any()
+}
+
+/// A dot on a 1:1 avatar while the other person is online (decorative: the conversation's
+/// header says it in words).
+#[component]
+fn PresenceDot(client: ChatClient, user: Uuid) -> impl IntoView {
+    let presence = client.presence(user);
+    move || {
+        presence
+            .with(|p| p.as_ref().is_some_and(|p| p.online))
+            .then(|| view! { <span class="dot online" aria-hidden="true"></span> })
     }
 }

@@ -1,5 +1,6 @@
-//! `ChatProvider`: starts one chat client for the signed-in user and shares it with every chat
-//! component below; keeps `ChatUserContext`'s global unread count in step with it.
+//! `ChatProvider`: starts one chat client (and its live connection) for the signed-in user and
+//! shares it with every chat component below; keeps `ChatUserContext`'s global unread count in
+//! step with it; closes the connection on sign-out.
 
 use leptos::prelude::*;
 
@@ -44,11 +45,20 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
                 let Some(owner) = provider_owner.as_ref().map(Owner::child) else {
                     return;
                 };
+                if let Some(previous) = handle.0.get_untracked() {
+                    previous.disconnect();
+                }
                 let client = ChatClient::new(user, owner);
                 client.refresh_channels();
+                client.connect();
                 handle.0.set(Some(client));
             }
-            None if current.is_some() => handle.0.set(None),
+            None if current.is_some() => {
+                if let Some(previous) = handle.0.get_untracked() {
+                    previous.disconnect();
+                }
+                handle.0.set(None);
+            }
             _ => {}
         }
     });
@@ -59,6 +69,12 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
             .map(|client| client.unread_total())
             .unwrap_or(0);
         chat_user.unread.set(unread);
+    });
+
+    on_cleanup(move || {
+        if let Some(client) = handle.0.try_get_untracked().flatten() {
+            client.disconnect();
+        }
     });
 
     children()

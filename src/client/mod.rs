@@ -1,12 +1,21 @@
 //! The chat client: one per tab. It owns the reactive store (channels, per-channel message
-//! logs, delivery states) and every call to the server; components read store slices and call
-//! its methods, never the network. Server answers and (later) realtime events update the store
-//! with absolute values (unread counts, read marks), never increments.
+//! logs, delivery states, presence, typing), the WebSocket (`connection`, `socket`), the outbox
+//! and every call to the server; components read store slices and call its methods, never the
+//! network. Server answers and realtime events (`events`) update the store with absolute
+//! values (unread counts, read marks), never increments.
 //!
 //! Compiled for both builds so components can name it; its network methods only run in the
 //! browser (from event handlers and effects).
 
-use std::collections::HashMap;
+// Server rendering compiles the store but never the live connection that feeds it.
+#![cfg_attr(not(feature = "hydrate"), allow(dead_code, unused_imports))]
+
+mod connection;
+mod events;
+#[cfg(feature = "hydrate")]
+mod socket;
+
+use std::collections::{HashMap, VecDeque};
 
 use chrono::Utc;
 use leptos::prelude::*;
@@ -14,7 +23,8 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::api;
-use crate::model::{ChannelSummary, Message, MessageText, NewMessage, User};
+pub use connection::Connection;
+use crate::model::{ChannelSummary, Message, MessageText, Presence, User};
 
 /// Where a message is on its way to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,12 +92,33 @@ pub enum ListState {
     Failed(String),
 }
 
+/// Messages waiting to be sent, oldest first; the first is on the wire when `in_flight`.
+/// Sends go one at a time over the socket, so they are stored in the order they were written,
+/// and a resend after a reconnect uses the same id (stored once).
+#[derive(Debug, Default)]
+struct Outbox {
+    queue: VecDeque<Message>,
+    /// The id sent and when (ms since the epoch).
+    in_flight: Option<(Uuid, f64)>,
+}
+
 #[derive(Clone, Copy)]
 pub struct ChatClient {
     pub me: StoredValue<User>,
     pub channels: RwSignal<Vec<ChannelSummary>>,
     pub list_state: RwSignal<ListState>,
+    pub connection: RwSignal<Connection>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
+    /// Per user, so a presence change re-renders one dot, not a list.
+    presence: StoredValue<HashMap<Uuid, RwSignal<Option<Presence>>>>,
+    /// Per channel: who is typing there now.
+    typing: StoredValue<HashMap<Uuid, RwSignal<Vec<Uuid>>>>,
+    /// Per (channel, user): bumped on every typing event, so only the newest expiry applies.
+    typing_marks: StoredValue<HashMap<(Uuid, Uuid), u64>>,
+    /// Per channel: when I last said I was typing (ms), for the 2-second throttle.
+    typing_sent: StoredValue<HashMap<Uuid, f64>>,
+    outbox: StoredValue<Outbox>,
+    link: StoredValue<connection::Link, LocalStorage>,
     /// Owns every signal of this client. Signals made lazily (channel logs) are created under
     /// it, not under whichever component asked first: that component may be gone long before
     /// the client is.
@@ -101,7 +132,14 @@ impl ChatClient {
             me: StoredValue::new(me),
             channels: RwSignal::new(Vec::new()),
             list_state: RwSignal::new(ListState::Loading),
+            connection: RwSignal::new(Connection::Connecting),
             logs: StoredValue::new(HashMap::new()),
+            presence: StoredValue::new(HashMap::new()),
+            typing: StoredValue::new(HashMap::new()),
+            typing_marks: StoredValue::new(HashMap::new()),
+            typing_sent: StoredValue::new(HashMap::new()),
+            outbox: StoredValue::new(Outbox::default()),
+            link: StoredValue::new_local(connection::Link::default()),
             owner: StoredValue::new(owner),
         })
     }
@@ -118,16 +156,36 @@ impl ChatClient {
 
     /// The log signal of one channel (created empty on first use).
     pub fn log(&self, channel_id: Uuid) -> RwSignal<ChannelLog> {
-        if let Some(log) = self.logs.with_value(|logs| logs.get(&channel_id).copied()) {
-            return log;
+        self.signal_in(self.logs, channel_id)
+    }
+
+    /// One user's presence (`None` until the server says).
+    pub fn presence(&self, user_id: Uuid) -> RwSignal<Option<Presence>> {
+        self.signal_in(self.presence, user_id)
+    }
+
+    /// Who is typing in a channel now.
+    pub fn typing(&self, channel_id: Uuid) -> RwSignal<Vec<Uuid>> {
+        self.signal_in(self.typing, channel_id)
+    }
+
+    /// The signal under `key` in `map`, created with the default value under the client's own
+    /// owner on first use.
+    fn signal_in<T: Default + Send + Sync + 'static>(
+        &self,
+        map: StoredValue<HashMap<Uuid, RwSignal<T>>>,
+        key: Uuid,
+    ) -> RwSignal<T> {
+        if let Some(signal) = map.with_value(|m| m.get(&key).copied()) {
+            return signal;
         }
-        let log = self
+        let signal = self
             .owner
-            .with_value(|owner| owner.with(|| RwSignal::new(ChannelLog::default())));
-        self.logs.update_value(|logs| {
-            logs.insert(channel_id, log);
+            .with_value(|owner| owner.with(|| RwSignal::new(T::default())));
+        map.update_value(|m| {
+            m.insert(key, signal);
         });
-        log
+        signal
     }
 
     /// Loads (or reloads) the channel list.
@@ -171,11 +229,18 @@ impl ChatClient {
             self.mark_read(channel_id);
             return;
         }
+        self.load_newest(channel_id, true);
+    }
+
+    /// (Re)loads the newest page of a channel, keeping messages still on their way.
+    fn load_newest(&self, channel_id: Uuid, then_mark_read: bool) {
+        let log = self.log(channel_id);
         let this = *self;
         spawn_local(async move {
             match api::load_history(channel_id, None).await {
                 Ok(page) => {
                     log.update(|l| {
+                        l.messages.retain(|m| m.delivery != Delivery::Sent);
                         for message in page.messages {
                             l.upsert(message, Delivery::Sent);
                         }
@@ -183,7 +248,19 @@ impl ChatClient {
                         l.loaded = true;
                         l.error = None;
                     });
-                    this.mark_read(channel_id);
+                    // A message may have been committed between the page and the live events.
+                    let known = this.channels.with_untracked(|list| {
+                        list.iter()
+                            .find(|c| c.id == channel_id)
+                            .map(|c| c.last_seq)
+                    });
+                    let newest = log.with_untracked(ChannelLog::newest_seq);
+                    if known.unwrap_or(0) > newest {
+                        this.catch_up_from(channel_id, newest);
+                    }
+                    if then_mark_read {
+                        this.mark_read(channel_id);
+                    }
                 }
                 Err(e) => log.update(|l| l.error = Some(e.message)),
             }
@@ -245,8 +322,8 @@ impl ChatClient {
         });
     }
 
-    /// Sends `text`: shown at once as pending, then replaced by the stored message, or marked
-    /// failed. Returns the parse error for empty or over-long text.
+    /// Sends `text`: shown at once as pending, queued in the outbox, then replaced by the
+    /// stored message or marked failed. Returns the parse error for empty or over-long text.
     pub fn send(&self, channel_id: Uuid, text: &str) -> Result<(), String> {
         let text = MessageText::parse(text).map_err(|e| e.to_string())?;
         let message = Message {
@@ -261,7 +338,8 @@ impl ChatClient {
         };
         self.log(channel_id)
             .update(|l| l.upsert(message.clone(), Delivery::Pending));
-        self.deliver(message);
+        self.outbox.update_value(|o| o.queue.push_back(message));
+        self.flush_outbox();
         Ok(())
     }
 
@@ -276,39 +354,51 @@ impl ChatClient {
         });
         if let Some(message) = failed {
             log.update(|l| l.upsert(message.clone(), Delivery::Pending));
-            self.deliver(message);
+            self.outbox.update_value(|o| o.queue.push_back(message));
+            self.flush_outbox();
         }
     }
 
-    fn deliver(&self, message: Message) {
-        let this = *self;
-        let log = self.log(message.channel_id);
-        spawn_local(async move {
-            let input = NewMessage {
-                id: Some(message.id),
-                channel_id: message.channel_id,
-                text: message.text.clone(),
-            };
-            match api::send_message(input).await {
-                Ok(stored) => {
-                    let channel_id = stored.channel_id;
-                    log.update(|l| l.upsert(stored.clone(), Delivery::Sent));
-                    this.update_channel(channel_id, |c| {
-                        c.last_seq = c.last_seq.max(stored.seq);
-                        c.my_last_read_seq = c.my_last_read_seq.max(stored.seq);
-                        c.last_message_at = Some(stored.created_at);
-                        c.last_message = Some(stored);
-                    });
-                    if let Some(channel) = this
-                        .channels
-                        .with_untracked(|l| l.iter().find(|c| c.id == channel_id).cloned())
-                    {
-                        this.put_channel(channel);
-                    }
+    /// The server stored one of my messages (acknowledged, or replayed).
+    fn stored(&self, message: Message) {
+        let channel_id = message.channel_id;
+        self.log(channel_id)
+            .update(|l| l.upsert(message.clone(), Delivery::Sent));
+        self.update_channel(channel_id, |c| {
+            c.my_last_read_seq = c.my_last_read_seq.max(message.seq);
+        });
+        self.note_message(&message);
+    }
+
+    /// Makes `message` the channel's newest in the list when it is, and re-sorts the list.
+    /// A message in a channel this tab does not know yet brings the channel in.
+    fn note_message(&self, message: &Message) {
+        let channel_id = message.channel_id;
+        let known = self
+            .channels
+            .with_untracked(|list| list.iter().any(|c| c.id == channel_id));
+        if !known {
+            let this = *self;
+            spawn_local(async move {
+                if let Ok(channel) = api::get_channel(channel_id).await {
+                    this.put_channel(channel);
                 }
-                Err(_) => log.update(|l| l.upsert(message, Delivery::Failed)),
+            });
+            return;
+        }
+        self.update_channel(channel_id, |c| {
+            c.last_seq = c.last_seq.max(message.seq);
+            if c.last_message.as_ref().is_none_or(|m| m.seq <= message.seq) {
+                c.last_message_at = Some(message.created_at);
+                c.last_message = Some(message.clone());
             }
         });
+        if let Some(channel) = self
+            .channels
+            .with_untracked(|l| l.iter().find(|c| c.id == channel_id).cloned())
+        {
+            self.put_channel(channel);
+        }
     }
 
     /// Replaces the text of one of my messages; the error is for the editor to show.
@@ -317,18 +407,18 @@ impl ChatClient {
         let stored = api::edit_message(id, text.as_str().to_owned())
             .await
             .map_err(|e| e.message)?;
-        self.apply(channel_id, stored);
+        self.replace(channel_id, stored);
         Ok(())
     }
 
     pub async fn delete(&self, channel_id: Uuid, id: Uuid) -> Result<(), String> {
         let stored = api::delete_message(id).await.map_err(|e| e.message)?;
-        self.apply(channel_id, stored);
+        self.replace(channel_id, stored);
         Ok(())
     }
 
     /// Puts a changed stored message into its log and, if it is the newest, the channel list.
-    fn apply(&self, channel_id: Uuid, stored: Message) {
+    fn replace(&self, channel_id: Uuid, stored: Message) {
         self.log(channel_id)
             .update(|l| l.upsert(stored.clone(), Delivery::Sent));
         self.update_channel(channel_id, |c| {

@@ -1,0 +1,171 @@
+//! What the client does with each server event: messages go into loaded logs (by id, in
+//! sequence order, gaps fetched by cursor), acknowledgements settle the outbox, counts and read
+//! marks are set to the server's absolute values, presence and typing update their own signals.
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::{ChatClient, ChannelLog, Delivery};
+use crate::model::{ApiError, ClientEvent, Message, ServerEvent};
+
+/// How long "… is typing" lasts without a new typing event.
+#[cfg(feature = "hydrate")]
+const TYPING_LASTS: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl ChatClient {
+    pub(super) fn receive_frame(&self, text: &str) {
+        match serde_json::from_str::<ServerEvent>(text) {
+            Ok(event) => self.apply(event),
+            Err(e) => leptos::logging::warn!("chat: unreadable event: {e}"),
+        }
+    }
+
+    fn apply(&self, event: ServerEvent) {
+        match event {
+            ServerEvent::Ready { presence, .. } => {
+                for p in presence {
+                    self.presence(p.user_id).set(Some(p));
+                }
+                self.ready();
+            }
+            ServerEvent::Message { message } => self.arrived(message),
+            ServerEvent::MessageUpdated { message } => {
+                if self.log(message.channel_id).with_untracked(|l| l.loaded) {
+                    self.replace(message.channel_id, message);
+                }
+            }
+            ServerEvent::Ack { id, message } => self.settled(id, Ok(message)),
+            ServerEvent::Nack { id, error } => self.settled(id, Err(error)),
+            ServerEvent::ChannelState {
+                channel_id,
+                last_seq,
+                unread,
+                my_last_read_seq,
+                others_last_read_seq,
+            } => self.update_channel(channel_id, |c| {
+                c.last_seq = c.last_seq.max(last_seq);
+                c.unread = unread;
+                c.my_last_read_seq = my_last_read_seq;
+                c.others_last_read_seq = others_last_read_seq;
+            }),
+            ServerEvent::ChannelAdded { channel } => {
+                let known = self
+                    .channels
+                    .with_untracked(|list| list.iter().any(|c| c.id == channel.id));
+                if !known {
+                    self.put_channel(channel);
+                }
+            }
+            ServerEvent::Presence { presence } => {
+                self.presence(presence.user_id).set(Some(presence));
+            }
+            ServerEvent::Typing {
+                channel_id,
+                user_id,
+            } => self.started_typing(channel_id, user_id),
+            ServerEvent::Reset { channel_id } => self.load_newest(channel_id, false),
+            ServerEvent::Resync => {
+                let cursors = self.cursors();
+                self.transmit(&ClientEvent::Resume { cursors });
+            }
+            ServerEvent::Error { error } => leptos::logging::warn!("chat: {}", error.message),
+            ServerEvent::Pong => {}
+        }
+    }
+
+    /// A new message, live or replayed.
+    fn arrived(&self, message: Message) {
+        let log = self.log(message.channel_id);
+        if log.with_untracked(|l| l.loaded) {
+            let newest = log.with_untracked(ChannelLog::newest_seq);
+            log.update(|l| l.upsert(message.clone(), Delivery::Sent));
+            if message.seq > newest + 1 {
+                // Something between was missed: the replay fills it (duplicates merge by id).
+                self.catch_up_from(message.channel_id, newest);
+            }
+        }
+        self.stopped_typing(message.channel_id, message.user_id);
+        self.note_message(&message);
+    }
+
+    /// The server answered a send: stored, or refused ("Failed to send" + "Retry").
+    fn settled(&self, id: Uuid, outcome: Result<Message, ApiError>) {
+        let mut queued = None;
+        self.outbox.update_value(|o| {
+            if o.in_flight.is_some_and(|(sent, _)| sent == id) {
+                o.in_flight = None;
+            }
+            if let Some(at) = o.queue.iter().position(|m| m.id == id) {
+                queued = o.queue.remove(at);
+            }
+        });
+        match outcome {
+            Ok(message) => self.stored(message),
+            Err(error) => {
+                leptos::logging::warn!("chat: send refused: {}", error.message);
+                if let Some(message) = queued {
+                    self.log(message.channel_id)
+                        .update(|l| l.upsert(message, Delivery::Failed));
+                }
+            }
+        }
+        self.flush_outbox();
+    }
+
+    /// Shows "… is typing" for a while; a newer event restarts the clock.
+    fn started_typing(&self, channel_id: Uuid, user_id: Uuid) {
+        let typing = self.typing(channel_id);
+        if !typing.with_untracked(|t| t.contains(&user_id)) {
+            typing.update(|t| t.push(user_id));
+        }
+        let mut mark = 0;
+        self.typing_marks.update_value(|marks| {
+            let m = marks.entry((channel_id, user_id)).or_default();
+            *m += 1;
+            mark = *m;
+        });
+        #[cfg(feature = "hydrate")]
+        {
+            let this = *self;
+            set_timeout(
+                move || {
+                    let current = this
+                        .typing_marks
+                        .with_value(|m| m.get(&(channel_id, user_id)).copied());
+                    if current == Some(mark) {
+                        this.stopped_typing(channel_id, user_id);
+                    }
+                },
+                TYPING_LASTS,
+            );
+        }
+    }
+
+    fn stopped_typing(&self, channel_id: Uuid, user_id: Uuid) {
+        let typing = self.typing(channel_id);
+        if typing.with_untracked(|t| t.contains(&user_id)) {
+            typing.update(|t| t.retain(|u| *u != user_id));
+        }
+        self.typing_marks.update_value(|marks| {
+            if let Some(m) = marks.get_mut(&(channel_id, user_id)) {
+                *m += 1;
+            }
+        });
+    }
+
+    /// The user is typing in a channel: tell the others, at most every two seconds.
+    pub fn typed(&self, channel_id: Uuid) {
+        let now = super::connection::now_ms();
+        let last = self
+            .typing_sent
+            .with_value(|t| t.get(&channel_id).copied().unwrap_or(0.0));
+        if now - last < 2_000.0 {
+            return;
+        }
+        if self.transmit(&ClientEvent::Typing { channel_id }) {
+            self.typing_sent.update_value(|t| {
+                t.insert(channel_id, now);
+            });
+        }
+    }
+}
