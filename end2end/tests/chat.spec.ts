@@ -1,46 +1,5 @@
-import { APIRequestContext, Browser, BrowserContext, expect, Page, test } from '@playwright/test';
-import { PASSWORD, open, uniqueUsername } from './helpers';
-
-interface Person {
-  context: BrowserContext;
-  page: Page;
-  id: string;
-  username: string;
-  name: string;
-}
-
-/** A new user, signed up through the HTTP API in their own browser context. */
-async function person(browser: Browser, first: string): Promise<Person> {
-  const context = await browser.newContext();
-  const username = uniqueUsername(first.toLowerCase());
-  const name = `${first} ${username.slice(-5)}`;
-  const response = await context.request.post('/api/auth/signup', {
-    data: { username, display_name: name, password: PASSWORD },
-  });
-  expect(response.status()).toBe(201);
-  const { id } = await response.json();
-  return { context, page: await context.newPage(), id, username, name };
-}
-
-function conversations(page: Page) {
-  return page.getByRole('navigation', { name: 'Conversations' });
-}
-
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByLabel('Message', { exact: true }).press('Enter');
-  await expect(log(page).getByRole('listitem').filter({ hasText: text }).last()).not.toContainText('Sending…');
-}
-
-async function apiChannel(request: APIRequestContext, members: string[], name?: string): Promise<string> {
-  const response = await request.post('/api/chat/channels', { data: { members, name } });
-  expect(response.ok()).toBeTruthy();
-  return (await response.json()).id;
-}
+import { expect, test } from '@playwright/test';
+import { apiChannel, conversations, log, open, person, send } from './helpers';
 
 test('two people find each other, talk, and read state follows', async ({ browser }) => {
   const a = await person(browser, 'Ann');

@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { APIRequestContext, Browser, BrowserContext, expect, Page } from '@playwright/test';
 
 export const DEMO_PASSWORD = 'parley-demo';
 export const PASSWORD = 'correct horse battery';
@@ -33,3 +33,45 @@ export async function signIn(page: Page, username: string, password: string): Pr
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
+
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  id: string;
+  username: string;
+  name: string;
+}
+
+/** A new user, signed up through the HTTP API in their own browser context. */
+export async function person(browser: Browser, first: string): Promise<Person> {
+  const context = await browser.newContext();
+  const username = uniqueUsername(first.toLowerCase());
+  const name = `${first} ${username.slice(-5)}`;
+  const response = await context.request.post('/api/auth/signup', {
+    data: { username, display_name: name, password: PASSWORD },
+  });
+  expect(response.status()).toBe(201);
+  const { id } = await response.json();
+  return { context, page: await context.newPage(), id, username, name };
+}
+
+export function conversations(page: Page) {
+  return page.getByRole('navigation', { name: 'Conversations' });
+}
+
+export function log(page: Page) {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+  await expect(log(page).getByRole('listitem').filter({ hasText: text }).last()).not.toContainText('Sending…');
+}
+
+export async function apiChannel(request: APIRequestContext, members: string[], name?: string): Promise<string> {
+  const response = await request.post('/api/chat/channels', { data: { members, name } });
+  expect(response.ok()).toBeTruthy();
+  return (await response.json()).id;
+}
+

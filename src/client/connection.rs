@@ -265,10 +265,8 @@ impl ChatClient {
     /// events.
     fn watch(&self) {
         let this = *self;
-        let tick = set_interval_with_handle(
-            move || this.check(),
-            std::time::Duration::from_secs(5),
-        );
+        let tick =
+            set_interval_with_handle(move || this.check(), std::time::Duration::from_secs(5));
         let offline = window_event_listener(leptos::ev::offline, move |_| this.lost(true));
         let online = window_event_listener(leptos::ev::online, move |_| {
             this.link.update_value(|l| l.attempts = 0);

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::{ChatClient, ChannelLog, Delivery};
+use super::{ChannelLog, ChatClient, Delivery};
 use crate::model::{ApiError, ClientEvent, Message, ServerEvent};
 
 /// How long "… is typing" lasts without a new typing event.

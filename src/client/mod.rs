@@ -23,8 +23,8 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::api;
-pub use connection::Connection;
 use crate::model::{ChannelSummary, Message, MessageText, Presence, User};
+pub use connection::Connection;
 
 /// Where a message is on its way to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -250,9 +250,7 @@ impl ChatClient {
                     });
                     // A message may have been committed between the page and the live events.
                     let known = this.channels.with_untracked(|list| {
-                        list.iter()
-                            .find(|c| c.id == channel_id)
-                            .map(|c| c.last_seq)
+                        list.iter().find(|c| c.id == channel_id).map(|c| c.last_seq)
                     });
                     let newest = log.with_untracked(ChannelLog::newest_seq);
                     if known.unwrap_or(0) > newest {
@@ -339,6 +337,11 @@ impl ChatClient {
         self.log(channel_id)
             .update(|l| l.upsert(message.clone(), Delivery::Pending));
         self.outbox.update_value(|o| o.queue.push_back(message));
+        // Receivers stop showing "typing" when the message arrives; the next keystroke says
+        // so again without waiting for the throttle.
+        self.typing_sent.update_value(|t| {
+            t.remove(&channel_id);
+        });
         self.flush_outbox();
         Ok(())
     }

@@ -266,6 +266,8 @@ impl Connection {
                 return self.emit(&nack).await.map_err(|_| gone());
             }
         };
+        // The message ends the typing; the next keystroke may announce it again at once.
+        self.last_typing = None;
         let draft = Draft {
             id,
             channel_id,
