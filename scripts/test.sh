@@ -13,8 +13,8 @@ trap parley_db_stop EXIT
 step "cargo fmt --check"
 cargo fmt --check
 
-step "clippy: server and tests"
-cargo clippy --all-targets --features ssr -- -D warnings
+step "clippy: server, tests and measuring tools"
+cargo clippy --all-targets --features bench -- -D warnings
 
 step "clippy: browser (wasm32, hydrate)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings

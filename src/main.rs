@@ -5,6 +5,7 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use parley::server::{db, router, seed, AppState, Config};
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
@@ -45,7 +46,12 @@ async fn run() -> Result<(), Box<dyn Error>> {
         pool.clone(),
         config.settings(),
     );
-    let listener = TcpListener::bind(addr).await?;
+    // Chat frames are small and latency-bound: send them at once (no Nagle delay).
+    let listener = TcpListener::bind(addr).await?.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     tracing::info!("serving http://{addr}");
     let realtime = state.realtime.clone();
     axum::serve(listener, router(state))

@@ -12,6 +12,7 @@
 use std::error::Error;
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
 use parley::model::{NewChannel, SignupInput};
@@ -128,6 +129,10 @@ async fn product(pool: PgPool, rounds: usize) -> Result<Vec<Duration>, Failure> 
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    // As the server binary does: small frames go out at once.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
     let mut sockets = Vec::new();
     for person in &people {
@@ -139,7 +144,8 @@ async fn product(pool: PgPool, rounds: usize) -> Result<Vec<Duration>, Failure> 
             .unwrap_or_default();
         let mut request = format!("ws://{addr}/api/chat/ws").into_client_request()?;
         request.headers_mut().insert("cookie", cookie.parse()?);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, None, true).await?;
         send(&mut socket, json!({"type": "hello", "version": 1})).await?;
         until(&mut socket, |e| e["type"] == "ready").await?;
         sockets.push(socket);
