@@ -10,6 +10,8 @@ use crate::chat::{ChatInterface, ChatProvider, ChatUserContext};
 use crate::pages::{Header, LoginPage, NotFound, PeoplePage, SignupPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -54,7 +54,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
     });
     tracing::info!("serving http://{addr}");
     let realtime = state.realtime.clone();
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     realtime.shut_down(&pool).await;

@@ -98,11 +98,20 @@ async fn the_websocket_needs_a_session_and_a_same_site_origin(pool: PgPool) {
 async fn resuming_from_a_sequence_replays_exactly_the_missed_messages(pool: PgPool) {
     let app = TestApp::new(pool);
     let (alice, bob, channel) = pair(&app).await;
+    let addr = app.serve().await;
+    // bob is online while the first five arrive, then his connection drops.
+    let mut first = WsClient::open(addr, &bob, json!([])).await;
     for i in 1..=5 {
         app.send(&alice, &channel, &format!("message {i}")).await;
     }
-    let addr = app.serve().await;
+    let mut live = Vec::new();
+    while live.len() < 5 {
+        live.extend(seqs(&first.until("message").await));
+    }
+    assert_eq!(live, vec![1, 2, 3, 4, 5]);
+    drop(first);
 
+    // He reconnects holding only up to 2 (the last three never reached his screen).
     let mut bob_ws =
         WsClient::open(addr, &bob, json!([{"channel_id": channel, "last_seq": 2}])).await;
     let replayed = bob_ws.drain().await;
@@ -123,7 +132,8 @@ async fn resuming_from_a_sequence_replays_exactly_the_missed_messages(pool: PgPo
 
 #[sqlx::test]
 async fn a_stalled_reader_is_cut_off_while_other_readers_keep_receiving(pool: PgPool) {
-    let app = TestApp::new(pool);
+    // No send limit here: alice floods on purpose.
+    let app = TestApp::without_send_limit(pool);
     let (alice, bob, channel) = pair(&app).await;
     let addr = app.serve().await;
     let bob_id = bob.id.parse().unwrap_or_default();

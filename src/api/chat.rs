@@ -68,7 +68,7 @@ pub async fn send_message(input: NewMessage) -> Result<Message, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::send(&context::app_state()?.realtime.writer, &me, &input).await
+            chat::send(&context::app_state()?, &me, &input).await
         }
         .await,
     )

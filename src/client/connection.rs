@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::ChatClient;
-use crate::model::event::PROTOCOL_VERSION;
+use crate::model::event::{MAX_CURSORS, PROTOCOL_VERSION};
 use crate::model::{ClientEvent, Cursor};
 
 /// What the user sees of the connection.
@@ -181,12 +181,18 @@ impl ChatClient {
         let this = *self;
         let socket = super::socket::Socket::open(
             move || {
-                let cursors = this.cursors();
                 this.heard();
+                let mut cursors = this.cursors();
+                let rest = cursors.split_off(cursors.len().min(MAX_CURSORS));
                 this.transmit(&ClientEvent::Hello {
                     version: PROTOCOL_VERSION,
                     cursors,
                 });
+                for chunk in rest.chunks(MAX_CURSORS) {
+                    this.transmit(&ClientEvent::Resume {
+                        cursors: chunk.to_vec(),
+                    });
+                }
             },
             move |text| {
                 this.heard();

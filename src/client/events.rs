@@ -65,8 +65,11 @@ impl ChatClient {
             } => self.started_typing(channel_id, user_id),
             ServerEvent::Reset { channel_id } => self.load_newest(channel_id, false),
             ServerEvent::Resync => {
-                let cursors = self.cursors();
-                self.transmit(&ClientEvent::Resume { cursors });
+                for chunk in self.cursors().chunks(crate::model::event::MAX_CURSORS) {
+                    self.transmit(&ClientEvent::Resume {
+                        cursors: chunk.to_vec(),
+                    });
+                }
             }
             ServerEvent::Error { error } => leptos::logging::warn!("chat: {}", error.message),
             ServerEvent::Pong => {}

@@ -101,6 +101,14 @@ impl MessageText {
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let text = super::account::trimmed(raw, "Message", Self::MAX)?;
+        // Line breaks and tabs are text; other control characters (NUL above all, which
+        // PostgreSQL cannot store) are not.
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        {
+            return Err(ValidationError::InvisibleCharacters("Message"));
+        }
         Ok(Self(text.to_owned()))
     }
 

@@ -21,6 +21,10 @@ pub enum ErrorCode {
     UsernameTaken,
     /// The thing does not exist, or the caller may not know it does.
     NotFound,
+    /// The path exists, the method does not.
+    MethodNotAllowed,
+    /// The body is larger than the server accepts (64 KiB).
+    PayloadTooLarge,
     /// The request came from another site.
     Forbidden,
     RateLimited,

@@ -23,8 +23,14 @@ pub mod close {
     pub const GOING_AWAY: u16 = 1001;
     /// A binary frame: this protocol speaks JSON text only.
     pub const UNSUPPORTED_DATA: u16 = 1003;
+    /// A text frame that is not UTF-8.
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// A frame that breaks the WebSocket protocol.
+    pub const PROTOCOL_ERROR: u16 = 1002;
     /// A frame larger than [`super::MAX_FRAME_BYTES`].
     pub const TOO_BIG: u16 = 1009;
+    /// The server cannot serve now (its database is unreachable): reconnect later.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     /// The client's protocol version is not [`super::PROTOCOL_VERSION`].
     pub const UNSUPPORTED_VERSION: u16 = 4000;
     /// The session ended (signed out or expired).
@@ -34,6 +40,9 @@ pub mod close {
     /// The client read too slowly and its queue filled: reconnect and resume.
     pub const TOO_SLOW: u16 = 4008;
 }
+
+/// Cursors one `hello` or `resume` may carry (a client with more sends several `resume`s).
+pub const MAX_CURSORS: usize = 500;
 
 /// Largest frame a client may send (a 4,000-character message is far below it).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

@@ -12,7 +12,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use super::state::AppState;
-use super::{auth, http};
+use super::{auth, http, limits, security};
 use crate::app::{shell, App};
 
 /// Largest request body accepted anywhere (a 4,000-character message is far below it).
@@ -22,7 +22,11 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            // A fresh nonce per page: the only inline script the page policy allows.
+            leptos::nonce::provide_nonce();
+        }
     };
     let leptos_options = state.leptos_options.clone();
     Router::new()
@@ -38,7 +42,17 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_session_for_pages,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::refuse_cross_site_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limits::sign_in_attempts,
+        ))
+        .layer(middleware::from_fn(security::headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(http::json_errors))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
-use super::realtime::writer::{Draft, Writer};
+use super::realtime::writer::Draft;
 use super::realtime::Notice;
+use super::state::AppState;
 use crate::model::chat::{MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
     ChannelName, ChannelSummary, HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
@@ -27,7 +28,13 @@ pub async fn create_channel(
         .filter(|id| *id != me.id)
         .collect();
     others.sort_unstable();
+    let listed = others.len();
     others.dedup();
+    if others.len() != listed {
+        return Err(ServerError::BadRequest(
+            "Each member may be listed only once.".into(),
+        ));
+    }
     if others.is_empty() {
         return Err(ServerError::BadRequest(
             "Choose at least one other person.".into(),
@@ -126,8 +133,10 @@ pub async fn history(
 
 /// Stores a message exactly once (a retry with the same id returns the stored message) through
 /// the group-commit writer, which also publishes it.
-pub async fn send(writer: &Writer, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
+pub async fn send(state: &AppState, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
     let text = MessageText::parse(&input.text)?;
+    state.limits.send(me.id)?;
+    let writer = &state.realtime.writer;
     writer
         .send(Draft {
             id: input.id.unwrap_or_else(Uuid::new_v4),

@@ -1,11 +1,13 @@
 //! Configuration, loaded and checked once at start-up: `Leptos.toml` (address, site root, …)
 //! overridden by `LEPTOS_*` variables, plus the server's own variables:
 //! `DATABASE_URL` (required), `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`),
-//! `PARLEY_SEED_DEMO` (`1`/`true` seeds the demo users alice, bob and carol).
+//! `PARLEY_SEED_DEMO` (`1`/`true` seeds the demo users alice, bob and carol),
+//! `PARLEY_SENDS_PER_MINUTE` and `PARLEY_SEND_BURST` (the per-user send limit; 600 and 100).
 
 use leptos::config::{get_configuration, LeptosOptions};
 use thiserror::Error;
 
+use super::limits::Rate;
 use super::state::Settings;
 
 #[derive(Debug, Error)]
@@ -41,12 +43,22 @@ impl Config {
     }
 
     pub fn settings(&self) -> Settings {
+        let defaults = Settings::default();
         Settings {
             secure_cookies: self.public_origin.starts_with("https://"),
             public_origin: self.public_origin.trim_end_matches('/').to_owned(),
-            ..Settings::default()
+            send_rate: Rate {
+                per_minute: number("PARLEY_SENDS_PER_MINUTE")
+                    .unwrap_or(defaults.send_rate.per_minute),
+                burst: number("PARLEY_SEND_BURST").unwrap_or(defaults.send_rate.burst),
+            },
+            ..defaults
         }
     }
+}
+
+fn number(name: &str) -> Option<u32> {
+    env(name).and_then(|v| v.parse().ok())
 }
 
 fn env(name: &str) -> Option<String> {

@@ -2,7 +2,10 @@
 //! `{"error": {"code", "message"}}`, and logging of internal failures (once, here).
 
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use std::time::Duration;
+
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use thiserror::Error;
@@ -25,6 +28,12 @@ pub enum ServerError {
     NotFound,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests; retry in {retry_after:?}")]
+    RateLimited { retry_after: Duration },
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -49,6 +58,21 @@ impl ServerError {
             }
             NotFound => ApiError::new(ErrorCode::NotFound, "Not found."),
             Forbidden(why) => ApiError::new(ErrorCode::Forbidden, *why),
+            MethodNotAllowed => ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "That method is not allowed here.",
+            ),
+            PayloadTooLarge => ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "The request is too large (at most 64 KiB).",
+            ),
+            RateLimited { retry_after } => ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "Too many requests. Try again in {} s.",
+                    retry_after.as_secs().max(1)
+                ),
+            ),
             Unavailable(_) => ApiError::new(
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable. Please try again.",
@@ -74,6 +98,8 @@ pub fn status_code(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UsernameTaken => StatusCode::CONFLICT,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -97,7 +123,11 @@ impl From<sqlx::Error> for ServerError {
 
 impl From<JsonRejection> for ServerError {
     fn from(rejection: JsonRejection) -> Self {
-        ServerError::BadRequest(rejection.body_text())
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServerError::PayloadTooLarge
+        } else {
+            ServerError::BadRequest(rejection.body_text())
+        }
     }
 }
 
@@ -112,10 +142,33 @@ impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         self.log();
         let body = self.to_api();
-        (
+        let mut response = (
             status_code(body.code),
             Json(serde_json::json!({ "error": body })),
         )
-            .into_response()
+            .into_response();
+        if let ServerError::RateLimited { retry_after } = self {
+            let seconds = retry_after.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+impl ServerError {
+    /// The error for a response some layer made without our JSON body (a 404 from routing, a
+    /// 413 from the body limit, …), so every API error has the same shape.
+    pub fn from_status(status: StatusCode, text: &str) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => ServerError::Unauthenticated,
+            StatusCode::FORBIDDEN => ServerError::Forbidden("Not allowed."),
+            StatusCode::NOT_FOUND => ServerError::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ServerError::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ServerError::PayloadTooLarge,
+            s if s.is_client_error() => ServerError::BadRequest(text.chars().take(200).collect()),
+            _ => ServerError::Internal(text.chars().take(200).collect()),
+        }
     }
 }

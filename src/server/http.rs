@@ -3,8 +3,11 @@
 //! Errors: `{"error": {"code", "message"}}`. The table of endpoints is in README.md.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::Request;
 use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -12,11 +15,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{self, CurrentUser};
-use super::error::ServerError;
+use super::error::{status_code, ServerError};
 use super::state::AppState;
 use super::{chat, db, realtime};
 use crate::model::{
-    HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage, ReadUpTo, SignupInput,
+    ApiError, HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage, ReadUpTo, SignupInput,
 };
 
 /// `Json` whose rejections use our error body.
@@ -71,6 +74,44 @@ pub fn api_routes() -> Router<AppState> {
 }
 
 type ApiResult = Result<Response, ServerError>;
+
+/// Server functions whose arguments do not even parse are answered by Leptos with a 500; the
+/// body is already our error (`bad_request`), so give it that code's status.
+async fn server_fn_status(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return ServerError::Internal("unreadable server function error".into()).into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status = status_code(error.code);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Gives every error under `/api/` our JSON shape, including those made by layers and routing
+/// (unknown path, wrong method, body over the limit).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let server_fn = request.uri().path().starts_with("/api/fn/");
+    let response = next.run(request).await;
+    if server_fn && response.status().is_server_error() {
+        return server_fn_status(response).await;
+    }
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => String::new(),
+    };
+    ServerError::from_status(status, &text).into_response()
+}
 
 async fn signup(State(state): State<AppState>, ApiJson(input): ApiJson<SignupInput>) -> ApiResult {
     let signed_in = auth::sign_up(&state, &input).await?;
@@ -147,7 +188,7 @@ async fn send_message(
     CurrentUser(me): CurrentUser,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult {
-    Ok(Json(chat::send(&state.realtime.writer, &me, &input).await?).into_response())
+    Ok(Json(chat::send(&state, &me, &input).await?).into_response())
 }
 
 async fn edit_message(

@@ -10,7 +10,9 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod realtime;
+pub mod security;
 pub mod seed;
 pub mod state;
 

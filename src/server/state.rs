@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use super::limits::{Limits, Rate};
 use super::realtime::Realtime;
 
 /// Request-independent settings derived from the configuration once at start-up.
@@ -18,6 +19,10 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// Where the app is served (`scheme://host[:port]`): the one foreign `Origin` accepted.
     pub public_origin: String,
+    /// Messages one user may send.
+    pub send_rate: Rate,
+    /// Sign-in attempts from one address.
+    pub sign_in_rate: Rate,
 }
 
 impl Default for Settings {
@@ -26,6 +31,15 @@ impl Default for Settings {
             secure_cookies: false,
             session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             public_origin: "http://127.0.0.1:3000".to_owned(),
+            // 10 a second sustained, 100 at once (a pasted batch, an outbox after a tunnel).
+            send_rate: Rate {
+                per_minute: 600,
+                burst: 100,
+            },
+            sign_in_rate: Rate {
+                per_minute: 10,
+                burst: 10,
+            },
         }
     }
 }
@@ -36,6 +50,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub realtime: Realtime,
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -44,6 +59,7 @@ impl AppState {
         Self {
             leptos_options,
             realtime: Realtime::start(pool.clone()),
+            limits: Limits::new(settings.send_rate, settings.sign_in_rate),
             pool,
             settings: Arc::new(settings),
         }

@@ -59,8 +59,24 @@ impl TestResponse {
 
 impl TestApp {
     pub fn new(pool: PgPool) -> Self {
+        Self::with_settings(pool, Settings::default())
+    }
+
+    /// For tests that send more, faster, than one person may.
+    pub fn without_send_limit(pool: PgPool) -> Self {
+        let settings = Settings {
+            send_rate: parley::server::limits::Rate {
+                per_minute: 1_000_000,
+                burst: 100_000,
+            },
+            ..Settings::default()
+        };
+        Self::with_settings(pool, settings)
+    }
+
+    pub fn with_settings(pool: PgPool, settings: Settings) -> Self {
         let options = LeptosOptions::builder().output_name("parley").build();
-        let state = AppState::new(options, pool.clone(), Settings::default());
+        let state = AppState::new(options, pool.clone(), settings);
         Self {
             pool,
             router: router(state.clone()),
@@ -95,7 +111,12 @@ impl TestApp {
             }
             None => Body::empty(),
         };
-        let request = builder.body(body).expect("valid test request");
+        self.send_request(builder.body(body).expect("valid test request"))
+            .await
+    }
+
+    /// Sends any request through the router and reads the whole answer.
+    pub async fn send_request(&self, request: Request<Body>) -> TestResponse {
         let response = self
             .router
             .clone()

@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 use crate::model::ServerEvent;
 
-/// Frames a connection may have waiting before it counts as too slow.
-pub const QUEUE_FRAMES: usize = 256;
+/// Frames a connection may have waiting before it counts as too slow. (Room is allocated as
+/// frames arrive, not up front: an idle connection's queue costs next to nothing.)
+pub const QUEUE_FRAMES: usize = 1024;
 
 /// One serialized event, shared by every connection it goes to (cloning is a reference count).
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct Frame {
     pub kind: &'static str,
     /// For message events: the channel sequence (the SSE `id:`).
     pub seq: Option<i64>,
+    /// Not an event: the connection should close with this code.
+    pub close: Option<u16>,
 }
 
 impl Frame {
@@ -36,6 +39,17 @@ impl Frame {
             json: json.into(),
             kind: event.kind(),
             seq,
+            close: None,
+        }
+    }
+
+    /// Tells a connection to close with `code` (after the frames queued before it).
+    pub fn close(code: u16) -> Self {
+        Self {
+            json: Utf8Bytes::from_static(""),
+            kind: "close",
+            seq: None,
+            close: Some(code),
         }
     }
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::hub::{Frame, Hub};
 use super::{Notice, BUS};
+use crate::model::event::close;
 use crate::model::ServerEvent;
 use crate::server::db::{self, messages::message_view};
 
@@ -26,7 +27,12 @@ pub fn start(pool: PgPool, hub: Arc<Hub>) {
         loop {
             match listen(&pool, &hub, &mut backoff).await {
                 Ok(()) => tracing::warn!("bus connection lost; listening again"),
-                Err(e) => tracing::warn!(error = %e, "bus connection failed; retrying"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "bus connection failed; retrying");
+                    // The database is unreachable: nothing can be delivered or stored. Clients
+                    // show "Reconnecting…" and resume by cursor once it is back.
+                    hub.to_everyone(&Frame::close(close::TRY_AGAIN_LATER));
+                }
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(5));

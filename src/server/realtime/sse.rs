@@ -112,6 +112,9 @@ impl Feed {
                 _ = self.registration.cut_off.notified() => return None,
                 frame = self.registration.frames.recv() => frame?,
             };
+            if frame.close.is_some() {
+                return None;
+            }
             match frame.seq {
                 Some(seq) if seq <= self.last_seq => continue,
                 Some(seq) if seq == self.last_seq + 1 => {

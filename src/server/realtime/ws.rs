@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::hub::{Frame, Registration};
 use super::writer::Draft;
 use super::Notice;
-use crate::model::event::{close, MAX_FRAME_BYTES, MAX_REPLAY, PROTOCOL_VERSION};
+use crate::model::event::{close, MAX_CURSORS, MAX_FRAME_BYTES, MAX_REPLAY, PROTOCOL_VERSION};
 use crate::model::{ApiError, ClientEvent, Cursor, ErrorCode, MessageText, ServerEvent, User};
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
@@ -29,8 +29,6 @@ const CLOSE_WITHIN: Duration = Duration::from_secs(10);
 const TYPING_EVERY: Duration = Duration::from_millis(1000);
 /// Socket buffers: small, so idle connections stay cheap (DESIGN.md measures ~6 KB each).
 const BUFFER_BYTES: usize = 4 * 1024;
-/// Cursors one `resume` may carry.
-const MAX_CURSORS: usize = 1000;
 
 pub async fn websocket(
     State(state): State<AppState>,
@@ -117,14 +115,15 @@ impl Connection {
                         }
                         Ok(WsMessage::Close(_)) => return None,
                         Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => {}
-                        Err(e) => {
-                            tracing::debug!(error = %e, "unreadable websocket frame");
-                            return Some((close::TOO_BIG, "frame too large or malformed"));
-                        }
+                        Err(e) => return Some(read_error(e)),
                     }
                 }
                 frame = self.registration.frames.recv() => {
-                    let send = self.socket.send(WsMessage::Text(frame?.json));
+                    let frame = frame?;
+                    if let Some(code) = frame.close {
+                        return Some((code, "the service is unavailable; reconnect later"));
+                    }
+                    let send = self.socket.send(WsMessage::Text(frame.json));
                     tokio::select! {
                         sent = send => sent.ok()?,
                         // Blocked on a full socket while the queue filled up behind it.
@@ -266,6 +265,13 @@ impl Connection {
                 return self.emit(&nack).await.map_err(|_| gone());
             }
         };
+        if let Err(limited) = self.state.limits.send(self.user.id) {
+            let nack = ServerEvent::Nack {
+                id,
+                error: limited.to_api(),
+            };
+            return self.emit(&nack).await.map_err(|_| gone());
+        }
         // The message ends the typing; the next keystroke may announce it again at once.
         self.last_typing = None;
         let draft = Draft {
@@ -311,6 +317,19 @@ impl Connection {
         .publish(&self.state.pool)
         .await?;
         Ok(())
+    }
+}
+
+/// The close code for a frame the socket could not read.
+fn read_error(error: axum::Error) -> Closing {
+    use tungstenite::error::{CapacityError, Error};
+    tracing::debug!(%error, "unreadable websocket frame");
+    match error.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. })) => {
+            (close::TOO_BIG, "frame too large (64 KiB at most)")
+        }
+        Some(Error::Utf8(_)) => (close::INVALID_PAYLOAD, "text frames must be UTF-8"),
+        _ => (close::PROTOCOL_ERROR, "malformed frame"),
     }
 }
 
