@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod process;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -183,6 +185,7 @@ fn capitalise(name: &str) -> String {
 }
 
 /// A signed-up user: their session cookie and id.
+#[derive(Clone)]
 pub struct TestUser {
     pub cookie: String,
     pub id: String,

@@ -35,7 +35,7 @@ pub fn start(pool: PgPool, hub: Arc<Hub>) {
                 }
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff = (backoff * 2).min(Duration::from_secs(2));
         }
     });
 }
