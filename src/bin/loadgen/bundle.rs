@@ -1,0 +1,59 @@
+//! What a browser downloads for `/chat`: the page, then every `/pkg/` asset it names (the WASM,
+//! its JS glue, the CSS), each fetched twice from the real server: without compression (raw
+//! bytes) and with `Accept-Encoding: gzip` (bytes on the wire).
+
+use serde::Serialize;
+
+use crate::http::Http;
+use crate::process::Served;
+use crate::Failure;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Asset {
+    pub path: String,
+    pub raw_bytes: usize,
+    pub gzip_bytes: usize,
+    /// What the server actually sent when gzip was offered.
+    pub content_encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Bundle {
+    pub assets: Vec<Asset>,
+    pub total_raw_bytes: usize,
+    pub total_gzip_bytes: usize,
+}
+
+pub async fn measure(served: &Served, token: &str) -> Result<Bundle, Failure> {
+    let mut http = Http::connect(served.addr, Some(token)).await?;
+    let page = http.get("/chat", false).await?;
+    if page.status != 200 {
+        return Err(format!("/chat answered {}", page.status).into());
+    }
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let mut paths = vec!["/chat".to_owned()];
+    for piece in html.split(['"', '\'']) {
+        if piece.starts_with("/pkg/") && !paths.iter().any(|p| p == piece) {
+            paths.push(piece.to_owned());
+        }
+    }
+    let mut assets = Vec::new();
+    for path in paths {
+        let raw = http.get(&path, false).await?;
+        let gzip = http.get(&path, true).await?;
+        if raw.status != 200 || gzip.status != 200 {
+            return Err(format!("{path} answered {} / {}", raw.status, gzip.status).into());
+        }
+        assets.push(Asset {
+            path,
+            raw_bytes: raw.body.len(),
+            gzip_bytes: gzip.body.len(),
+            content_encoding: gzip.content_encoding,
+        });
+    }
+    Ok(Bundle {
+        total_raw_bytes: assets.iter().map(|a| a.raw_bytes).sum(),
+        total_gzip_bytes: assets.iter().map(|a| a.gzip_bytes).sum(),
+        assets,
+    })
+}

@@ -1,0 +1,100 @@
+//! A plain HTTP/1.1 client on one keep-alive connection (hyper), as a browser tab uses one: the
+//! session cookie on every request, gzip only when asked for (to measure transfer sizes).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::fixture::cookie;
+use crate::Failure;
+
+/// Longest any benchmark request may take before the run fails instead of hanging.
+const REQUEST_WITHIN: Duration = Duration::from_secs(30);
+
+pub struct Http {
+    sender: SendRequest<Full<Bytes>>,
+    host: String,
+    cookie: Option<String>,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Bytes,
+    pub content_encoding: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl Http {
+    /// A connection to `addr`, signed in with `token` when given.
+    pub async fn connect(addr: SocketAddr, token: Option<&str>) -> Result<Self, Failure> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        // The connection task ends when the sender is dropped or the server closes.
+        tokio::spawn(connection);
+        Ok(Self {
+            sender,
+            host: addr.to_string(),
+            cookie: token.map(cookie),
+        })
+    }
+
+    pub async fn get(&mut self, path: &str, gzip: bool) -> Result<Reply, Failure> {
+        self.request(Method::GET, path, None, gzip).await
+    }
+
+    /// Sends one request and reads the whole answer; times both.
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        json: Option<String>,
+        gzip: bool,
+    ) -> Result<Reply, Failure> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        if gzip {
+            request = request.header("accept-encoding", "gzip");
+        }
+        let body = match json {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Full::new(Bytes::from(json))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let request = request.body(body)?;
+        let started = Instant::now();
+        let answer = tokio::time::timeout(REQUEST_WITHIN, async {
+            self.sender.ready().await?;
+            let response = self.sender.send_request(request).await?;
+            let status = response.status().as_u16();
+            let content_encoding = response
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, Failure>((status, content_encoding, body))
+        })
+        .await??;
+        Ok(Reply {
+            status: answer.0,
+            content_encoding: answer.1,
+            body: answer.2,
+            elapsed: started.elapsed(),
+        })
+    }
+}
