@@ -27,6 +27,9 @@ cargo sqlx prepare --check -- --all-targets --features ssr
 step "Rust tests (a fresh database per test)"
 cargo test --features ssr
 
+step "fuzz smoke: WebSocket frames and JSON bodies (15 s per target)"
+bash scripts/fuzz.sh 15
+
 parley_db parley_e2e --fresh
 step "Playwright end-to-end tests against the release build"
 PARLEY_SEED_DEMO=1 cargo leptos end-to-end --release
