@@ -656,7 +656,8 @@ async fn every_bad_input_gets_its_documented_error_and_never_a_5xx(pool: PgPool)
     let w = world(&app).await;
     let addr = app.serve().await;
     let cases = catalogue(&w);
-    assert!(cases.len() >= 40, "only {} cases", cases.len());
+    let tried = cases.len();
+    assert!(tried >= 40, "only {tried} cases");
 
     let mut failures = Vec::new();
     for case in cases {
@@ -677,6 +678,7 @@ async fn every_bad_input_gets_its_documented_error_and_never_a_5xx(pool: PgPool)
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    eprintln!("bad-input catalogue: {tried} cases, each with its documented answer, no 5xx");
 
     // The server kept serving everyone throughout.
     let me = app.get("/api/auth/me", Some(&w.bob.cookie)).await;
