@@ -5,7 +5,8 @@
 # writes bench-results/results.json and bench-results/results.md (see BENCHMARKS.md).
 #   bash scripts/bench.sh                 every scenario (about 10 minutes on 2 cores)
 #   bash scripts/bench.sh latency idle    some of them: latency throughput idle dataset bundle
-#   bash scripts/bench.sh --smoke         tiny sizes, a few seconds each (run by scripts/test.sh)
+#   bash scripts/bench.sh --smoke         tiny sizes, a few seconds each, figures meaningless:
+#                                         run by scripts/test.sh so the tool cannot rot
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -14,13 +15,30 @@ parley_setup test
 trap parley_db_stop EXIT
 parley_db parley_bench_admin >/dev/null
 
-# 50,000 sockets in the server and as many in the load generator: one descriptor each.
+# 50,000 sockets in the server and as many in the load generator: one descriptor each. Where
+# the hard limit is lower (a container without CAP_SYS_RESOURCE), the idle scenario holds as
+# many as it allows and says so.
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-step "building the release server, site and load generator"
-cargo leptos build --release
-cargo build --quiet --release --features bench --bin parley-loadgen
+smoke=0
+for arg in "$@"; do [ "$arg" = --smoke ] && smoke=1; done
+if [ "$smoke" = 1 ] && [ -x target/release/parley ] && [ -d target/site/pkg ]; then
+    # scripts/test.sh has just built the release server and site for Playwright: reuse them,
+    # and build the load generator unoptimised (its figures mean nothing in a smoke run).
+    step "building the load generator (smoke run)"
+    cargo build --quiet --features bench --bin parley-loadgen
+    loadgen=target/debug/parley-loadgen
+else
+    step "building the release server, site and load generator"
+    cargo leptos build --release
+    # With cargo-leptos's flags, so the two release builds share their dependencies instead of
+    # rebuilding each other's.
+    RUSTFLAGS="--cfg erase_components" cargo build --quiet --release --features bench --bin parley-loadgen
+    loadgen=target/release/parley-loadgen
+fi
 
+out=bench-results
+# Smoke figures mean nothing: keep them out of the committed results.
+[ "$smoke" = 1 ] && out=target/bench-smoke
 step "benchmarks"
-target/release/parley-loadgen --server-bin target/release/parley --site-root target/site \
-    --out bench-results "$@"
+"$loadgen" --server-bin target/release/parley --site-root target/site --out "$out" "$@"

@@ -14,13 +14,14 @@
 //!
 //! ```text
 //! parley-loadgen [SCENARIO…] [--smoke] [--out DIR] [--server-bin PATH]
-//!   SCENARIO: latency throughput idle dataset bundle (default: all of them)
+//!   SCENARIO: latency throughput idle bundle dataset actions (default: all of them)
 //! parley-loadgen bare-server --port N     (started by the scenarios themselves)
 //! ```
 //! See scripts/bench.sh and BENCHMARKS.md.
 
 // The modules live in src/bin/loadgen/ (an inline module maps to that folder).
 mod loadgen {
+    pub mod actions;
     pub mod bare;
     pub mod bundle;
     pub mod client;
@@ -37,8 +38,8 @@ mod loadgen {
 }
 
 use loadgen::{
-    bare, bundle, client, dataset, fixture, floor, http, idle, latency, process, report, stats,
-    throughput,
+    actions, bare, bundle, client, dataset, fixture, floor, http, idle, latency, process, report,
+    stats, throughput,
 };
 
 use std::error::Error;

@@ -153,6 +153,13 @@ impl Live {
         self.out.send(send_frame(recorder, channel_id))?;
         Ok(())
     }
+
+    /// Queues any client frame.
+    pub fn frame(&self, event: &ClientEvent) -> Result<(), Failure> {
+        self.out
+            .send(Message::text(serde_json::to_string(event)?))?;
+        Ok(())
+    }
 }
 
 fn send_frame(recorder: &Recorder, channel_id: Uuid) -> Message {

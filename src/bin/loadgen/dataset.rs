@@ -49,24 +49,24 @@ pub async fn load(pool: &PgPool, size: Size) -> Result<(String, Vec<Uuid>, f64, 
     let mut rng = Rng::new(7);
     let mut channels = Vec::with_capacity(size.channels);
     for c in 0..size.channels {
+        // Half of my channels are 1:1s (one per other person, so their keys are unique); every
+        // other channel is a group of three distinct people.
         let members = if c < size.my_channels && c % 2 == 0 {
-            vec![0, 1 + c % size.others]
-        } else if c < size.my_channels {
-            vec![0, 1 + rng.below(size.others), 1 + rng.below(size.others)]
+            vec![0, 1 + (c / 2) % size.others]
         } else {
-            vec![
-                1 + rng.below(size.others),
-                1 + rng.below(size.others),
-                1 + rng.below(size.others),
-            ]
+            let mut members = if c < size.my_channels {
+                vec![0]
+            } else {
+                vec![]
+            };
+            while members.len() < 3 {
+                let other = 1 + rng.below(size.others);
+                if !members.contains(&other) {
+                    members.push(other);
+                }
+            }
+            members
         };
-        let mut members = members;
-        members.sort_unstable();
-        members.dedup();
-        if members.len() == 2 && c >= size.my_channels {
-            // Not a 1:1 (their keys must be unique): make it a group of three.
-            members.push(0);
-        }
         channels.push(BenchChannel {
             id: Uuid::new_v4(),
             members,

@@ -59,11 +59,15 @@ impl Http {
         gzip: bool,
     ) -> Result<Reply, Failure> {
         let mut request = Request::builder()
-            .method(method)
+            .method(method.clone())
             .uri(path)
             .header("host", &self.host);
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie);
+        }
+        if method != Method::GET {
+            // Browsers say where a state-changing request comes from; the server checks it.
+            request = request.header("origin", format!("http://{}", self.host));
         }
         if gzip {
             request = request.header("accept-encoding", "gzip");

@@ -113,8 +113,9 @@ pub struct Sweep {
     pub steps: Vec<RateResult>,
 }
 
-/// Doubles the rate from `start` until p99 exceeds `bound_ms` (or copies go missing, or
-/// `max_rate` is passed), then tries once halfway between the last good and the first bad rate.
+/// Finds the highest rate whose p99 stays within `bound_ms` with nothing lost: doubles the
+/// rate from `start` while it holds (up to `max_rate`), or halves it while it does not (down to
+/// `start / 16`), then tries once halfway between the last good and the first bad rate.
 pub async fn sweep(
     fixture: &Fixture,
     sockets: &[Live],
@@ -127,30 +128,28 @@ pub async fn sweep(
     let mut steps = Vec::new();
     let (mut good, mut bad) = (None::<f64>, None::<f64>);
     let mut rate = start;
-    while rate <= max_rate {
-        let result = drive(fixture, sockets, recorder, rate, window).await?;
-        let ok = result.clean() && result.send_to_receive.p99_ms <= bound_ms;
-        eprintln!(
-            "    {rate:>7.0} msg/s: p99 {:.1} ms, missing {}, errors {}",
-            result.send_to_receive.p99_ms, result.missing_copies, result.errors
-        );
-        steps.push(result);
+    while rate <= max_rate && rate >= start / 16.0 {
+        let result = step(fixture, sockets, recorder, rate, window, bound_ms).await?;
+        let ok = result.1;
+        steps.push(result.0);
         if ok {
             good = Some(rate);
+            if bad.is_some() {
+                break;
+            }
             rate *= 2.0;
         } else {
             bad = Some(rate);
-            break;
+            if good.is_some() {
+                break;
+            }
+            rate /= 2.0;
         }
     }
     if let (Some(low), Some(high)) = (good, bad) {
         let middle = ((low + high) / 2.0).round();
-        let result = drive(fixture, sockets, recorder, middle, window).await?;
-        eprintln!(
-            "    {middle:>7.0} msg/s: p99 {:.1} ms, missing {}, errors {}",
-            result.send_to_receive.p99_ms, result.missing_copies, result.errors
-        );
-        if result.clean() && result.send_to_receive.p99_ms <= bound_ms {
+        let (result, ok) = step(fixture, sockets, recorder, middle, window, bound_ms).await?;
+        if ok && middle > low {
             good = Some(middle);
         }
         steps.push(result);
@@ -160,4 +159,22 @@ pub async fn sweep(
         highest_ok_per_s: good,
         steps,
     })
+}
+
+/// One rate of the sweep: its result, and whether it kept the bound.
+async fn step(
+    fixture: &Fixture,
+    sockets: &[Live],
+    recorder: &Arc<Recorder>,
+    rate: f64,
+    window: Duration,
+    bound_ms: f64,
+) -> Result<(RateResult, bool), Failure> {
+    let result = drive(fixture, sockets, recorder, rate, window).await?;
+    let ok = result.clean() && result.send_to_receive.p99_ms <= bound_ms;
+    eprintln!(
+        "    {rate:>7.0} msg/s: p99 {:.1} ms, missing {}, errors {}",
+        result.send_to_receive.p99_ms, result.missing_copies, result.errors
+    );
+    Ok((result, ok))
 }

@@ -4,6 +4,7 @@
 //! and a few seconds per scenario, so the tool cannot rot; its figures mean nothing.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -16,7 +17,7 @@ use crate::dataset::{self, Size};
 use crate::fixture::{self, Layout};
 use crate::process::Served;
 use crate::stats::round3;
-use crate::{bundle, floor, idle, latency, throughput, Failure};
+use crate::{actions, bundle, floor, idle, latency, throughput, Failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -25,15 +26,17 @@ pub enum Scenario {
     Idle,
     Dataset,
     Bundle,
+    Actions,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Latency,
         Scenario::Throughput,
         Scenario::Idle,
-        Scenario::Dataset,
         Scenario::Bundle,
+        Scenario::Dataset,
+        Scenario::Actions,
     ];
 
     pub fn parse(name: &str) -> Result<Self, Failure> {
@@ -50,6 +53,7 @@ impl Scenario {
             Scenario::Idle => "idle",
             Scenario::Dataset => "dataset",
             Scenario::Bundle => "bundle",
+            Scenario::Actions => "actions",
         }
     }
 }
@@ -145,6 +149,7 @@ pub async fn run(plan: Plan) -> Result<(), Failure> {
             Scenario::Idle => context.idle(&mut report).await?,
             Scenario::Dataset => context.dataset(&mut report).await?,
             Scenario::Bundle => context.bundle(&mut report).await?,
+            Scenario::Actions => context.actions(&mut report).await?,
         };
         report.details.insert(scenario.name().to_owned(), details);
     }
@@ -521,6 +526,52 @@ fn open_files_limit() -> Result<usize, Failure> {
         .nth(3)
         .ok_or("unreadable open-files limit")?
         .parse()?)
+}
+
+impl Context<'_> {
+    /// The action mix at growing user counts until an action's p99 passes 100 ms.
+    async fn actions(&self, report: &mut Report) -> Result<Value, Failure> {
+        let (counts, window): (&[usize], _) = if self.plan.smoke {
+            (&[20], secs(3))
+        } else {
+            (&[1_000, 2_500, 5_000], secs(20))
+        };
+        let mut steps = Vec::new();
+        let mut most = 0;
+        for &users in counts {
+            fixture::reset(self.pool).await?;
+            let fixture = Arc::new(
+                fixture::build(self.pool, users, Layout::RingAndGroups { group_size: 10 }).await?,
+            );
+            let served = self.parley(&format!("actions-{users}")).await?;
+            let recorder = Recorder::new();
+            let sockets = open_all(served.addr, &fixture, &recorder, 64).await?;
+            wait_for_presence(self.pool, users).await?;
+            let result = actions::run(served.addr, &fixture, sockets, &recorder, window).await?;
+            eprintln!(
+                "  {users} users: {:.0} actions/s, worst p99 {:.1} ms, {} errors",
+                result.actions_per_s, result.worst_p99_ms, result.errors
+            );
+            let ok = result.worst_p99_ms <= 100.0 && result.errors == 0;
+            steps.push(result);
+            if !ok {
+                break;
+            }
+            most = users;
+        }
+        let tried = counts.last().copied().unwrap_or(0) as f64;
+        report.add(
+            Scenario::Actions,
+            "most active users with every action's p99 ≤ 100 ms (steps 1,000 / 2,500 / 5,000)",
+            most as f64,
+            "users",
+            "largest step tried",
+            tried,
+            "≥ 5,000",
+            Some(most >= 5_000),
+        );
+        Ok(json!({"bound_p99_ms": 100.0, "steps": steps}))
+    }
 }
 
 fn secs(n: u64) -> Duration {
