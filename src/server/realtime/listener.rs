@@ -25,7 +25,11 @@ pub fn start(pool: PgPool, hub: Arc<Hub>) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         loop {
-            match listen(&pool, &hub, &mut backoff).await {
+            let result = listen(&pool, &hub, &mut backoff).await;
+            if pool.is_closed() {
+                break; // shutting down
+            }
+            match result {
                 Ok(()) => tracing::warn!("bus connection lost; listening again"),
                 Err(e) => {
                     tracing::warn!(error = %e, "bus connection failed; retrying");
