@@ -24,18 +24,30 @@ const MAX_CACHED_CHANNELS: usize = 50_000;
 pub fn start(pool: PgPool, hub: Arc<Hub>) {
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
+        // Sockets were told the service is down (once per outage, not at every retry).
+        let mut outage_announced = false;
         loop {
-            let result = listen(&pool, &hub, &mut backoff).await;
+            let mut listened = false;
+            let result = listen(&pool, &hub, &mut listened).await;
             if pool.is_closed() {
                 break; // shutting down
+            }
+            if listened {
+                backoff = Duration::from_millis(100);
+                outage_announced = false;
             }
             match result {
                 Ok(()) => tracing::warn!("bus connection lost; listening again"),
                 Err(e) => {
                     tracing::warn!(error = %e, "bus connection failed; retrying");
-                    // The database is unreachable: nothing can be delivered or stored. Clients
-                    // show "Reconnecting…" and resume by cursor once it is back.
-                    hub.to_everyone(&Frame::close(close::TRY_AGAIN_LATER));
+                    if !outage_announced {
+                        // The database is unreachable: nothing can be delivered or stored.
+                        // Clients show "Reconnecting…" and resume by cursor once it is back.
+                        // Said once: a retry that fails after the database is back must not
+                        // close the sockets that reconnected meanwhile.
+                        hub.to_everyone(&Frame::close(close::TRY_AGAIN_LATER));
+                        outage_announced = true;
+                    }
                 }
             }
             tokio::time::sleep(backoff).await;
@@ -44,11 +56,12 @@ pub fn start(pool: PgPool, hub: Arc<Hub>) {
     });
 }
 
-/// Listens until the connection is lost (`Ok`) or fails (`Err`).
-async fn listen(pool: &PgPool, hub: &Hub, backoff: &mut Duration) -> Result<(), sqlx::Error> {
+/// Listens until the connection is lost (`Ok`) or fails (`Err`); `listened` tells whether it
+/// got as far as listening.
+async fn listen(pool: &PgPool, hub: &Hub, listened: &mut bool) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(BUS).await?;
-    *backoff = Duration::from_millis(100);
+    *listened = true;
     // Anything committed while we were not listening was not delivered here.
     hub.to_everyone(&Frame::new(&ServerEvent::Resync));
     let mut members = Members::default();
