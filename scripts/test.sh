@@ -34,4 +34,7 @@ parley_db parley_e2e --fresh
 step "Playwright end-to-end tests against the release build"
 PARLEY_SEED_DEMO=1 cargo leptos end-to-end --release
 
+step "benchmark smoke run (tiny sizes, no timing assertions)"
+bash scripts/bench.sh --smoke
+
 step "all checks passed"
