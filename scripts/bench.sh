@@ -22,23 +22,25 @@ ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 smoke=0
 for arg in "$@"; do [ "$arg" = --smoke ] && smoke=1; done
-if [ "$smoke" = 1 ] && [ -x target/release/parley ] && [ -d target/site/pkg ]; then
+# Binaries live in CARGO_TARGET_DIR when it is set (CI sets it); the site stays in target/site.
+bin_dir="${CARGO_TARGET_DIR:-target}"
+if [ "$smoke" = 1 ] && [ -x "$bin_dir/release/parley" ] && [ -d target/site/pkg ]; then
     # scripts/test.sh has just built the release server and site for Playwright: reuse them,
     # and build the load generator unoptimised (its figures mean nothing in a smoke run).
     step "building the load generator (smoke run)"
     cargo build --quiet --features bench --bin parley-loadgen
-    loadgen=target/debug/parley-loadgen
+    loadgen="$bin_dir/debug/parley-loadgen"
 else
     step "building the release server, site and load generator"
     cargo leptos build --release
     # With cargo-leptos's flags, so the two release builds share their dependencies instead of
     # rebuilding each other's.
     RUSTFLAGS="--cfg erase_components" cargo build --quiet --release --features bench --bin parley-loadgen
-    loadgen=target/release/parley-loadgen
+    loadgen="$bin_dir/release/parley-loadgen"
 fi
 
 out=bench-results
 # Smoke figures mean nothing: keep them out of the committed results.
 [ "$smoke" = 1 ] && out=target/bench-smoke
 step "benchmarks"
-"$loadgen" --server-bin target/release/parley --site-root target/site --out "$out" "$@"
+"$loadgen" --server-bin "$bin_dir/release/parley" --site-root target/site --out "$out" "$@"
