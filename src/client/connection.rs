@@ -119,12 +119,20 @@ impl ChatClient {
 
     /// Asks the server for the messages after `last_seq` in one channel.
     pub(super) fn catch_up_from(&self, channel_id: Uuid, last_seq: i64) {
-        self.transmit(&ClientEvent::Resume {
-            cursors: vec![Cursor {
-                channel_id,
-                last_seq,
-            }],
-        });
+        self.resume(&[Cursor {
+            channel_id,
+            last_seq,
+        }]);
+    }
+
+    /// Asks the server for what was missed after each cursor, in frames of at most
+    /// `MAX_CURSORS` cursors.
+    pub(super) fn resume(&self, cursors: &[Cursor]) {
+        for chunk in cursors.chunks(MAX_CURSORS) {
+            self.transmit(&ClientEvent::Resume {
+                cursors: chunk.to_vec(),
+            });
+        }
     }
 
     /// The server answered `hello`: live again.
@@ -188,11 +196,7 @@ impl ChatClient {
                     version: PROTOCOL_VERSION,
                     cursors,
                 });
-                for chunk in rest.chunks(MAX_CURSORS) {
-                    this.transmit(&ClientEvent::Resume {
-                        cursors: chunk.to_vec(),
-                    });
-                }
+                this.resume(&rest);
             },
             move |text| {
                 this.heard();

@@ -64,13 +64,7 @@ impl ChatClient {
                 user_id,
             } => self.started_typing(channel_id, user_id),
             ServerEvent::Reset { channel_id } => self.load_newest(channel_id, false),
-            ServerEvent::Resync => {
-                for chunk in self.cursors().chunks(crate::model::event::MAX_CURSORS) {
-                    self.transmit(&ClientEvent::Resume {
-                        cursors: chunk.to_vec(),
-                    });
-                }
-            }
+            ServerEvent::Resync => self.resume(&self.cursors()),
             ServerEvent::Error { error } => leptos::logging::warn!("chat: {}", error.message),
             ServerEvent::Pong => {}
         }

@@ -210,6 +210,18 @@ pub async fn mark_read(
     channel_id: Uuid,
     seq: Option<i64>,
 ) -> Result<ChannelSummary, ServerError> {
+    move_read_mark(pool, me, channel_id, seq).await?;
+    channel(pool, me, channel_id).await
+}
+
+/// Moves the read mark and publishes it, without reading the channel back (the WebSocket's
+/// `read`: its answer arrives as a `channel_state` event).
+pub async fn move_read_mark(
+    pool: &PgPool,
+    me: &User,
+    channel_id: Uuid,
+    seq: Option<i64>,
+) -> Result<(), ServerError> {
     let mut tx = pool.begin().await?;
     let (read_seq, is_dm) =
         db::channels::mark_read(&mut *tx, channel_id, me.id, seq.unwrap_or(i64::MAX))
@@ -225,7 +237,7 @@ pub async fn mark_read(
     .publish(&mut *tx)
     .await?;
     tx.commit().await?;
-    channel(pool, me, channel_id).await
+    Ok(())
 }
 
 /// Unread messages across all of `me`'s channels.

@@ -165,6 +165,20 @@ struct User {
 }
 
 impl User {
+    /// Marks a channel read (as opening it does); the answer's status.
+    async fn mark_read(&mut self, channel: uuid::Uuid) -> Result<u16, Failure> {
+        let read = self
+            .http
+            .request(
+                Method::POST,
+                &format!("/api/chat/channels/{channel}/read"),
+                Some("{}".to_owned()),
+                false,
+            )
+            .await?;
+        Ok(read.status)
+    }
+
     /// Performs one action; its duration, or `None` when the client cannot time it itself
     /// (a send is timed by its ack, on the socket's reader).
     async fn act(
@@ -199,16 +213,7 @@ impl User {
                     .get(&format!("/api/chat/channels/{channel}/messages"), false)
                     .await?;
                 expect(page.status, &[200])?;
-                let read = self
-                    .http
-                    .request(
-                        Method::POST,
-                        &format!("/api/chat/channels/{channel}/read"),
-                        Some("{}".to_owned()),
-                        false,
-                    )
-                    .await?;
-                expect(read.status, &[200])?;
+                expect(self.mark_read(channel).await?, &[200])?;
             }
             Action::ScrollUp => {
                 let before = 1 + self.rng.below(50);
@@ -235,16 +240,7 @@ impl User {
                 expect(open.status, &[200, 201])?;
             }
             Action::ReadUpdate => {
-                let read = self
-                    .http
-                    .request(
-                        Method::POST,
-                        &format!("/api/chat/channels/{channel}/read"),
-                        Some("{}".to_owned()),
-                        false,
-                    )
-                    .await?;
-                expect(read.status, &[200])?;
+                expect(self.mark_read(channel).await?, &[200])?;
             }
             Action::Reconnect => {
                 let channels = mine.iter().map(|&c| fixture.channels[c].id).collect();

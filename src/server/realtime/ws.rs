@@ -184,9 +184,7 @@ impl Connection {
             } => self.send(id, channel_id, &text).await,
             ClientEvent::Typing { channel_id } => self.typing(channel_id).await,
             ClientEvent::Read { channel_id, seq } => {
-                chat::mark_read(&self.state.pool, &self.user, channel_id, Some(seq))
-                    .await
-                    .map(|_| ())
+                chat::move_read_mark(&self.state.pool, &self.user, channel_id, Some(seq)).await
             }
             // Through the queue: the pong comes after every event queued before the ping.
             ClientEvent::Ping => {
