@@ -36,9 +36,11 @@ impl Default for Settings {
                 per_minute: 600,
                 burst: 100,
             },
+            // One a second sustained: password guessing stays slow, while a test suite or an
+            // office behind one address signing many people in at once is not refused.
             sign_in_rate: Rate {
-                per_minute: 10,
-                burst: 10,
+                per_minute: 60,
+                burst: 60,
             },
         }
     }
