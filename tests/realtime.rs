@@ -412,3 +412,42 @@ async fn two_hundred_concurrent_sends_are_stored_in_order_and_acknowledged_once(
         .collect();
     assert_eq!(group_ids.len(), 100);
 }
+
+#[sqlx::test]
+async fn new_messages_ride_in_the_notice_unless_too_big_and_arrive_whole_either_way(pool: PgPool) {
+    let app = TestApp::new(pool.clone());
+    let (alice, bob, channel) = pair(&app).await;
+    let addr = app.serve().await;
+    let mut bob_ws = WsClient::open(addr, &bob, json!([])).await;
+    let mut bus = sqlx::postgres::PgListener::connect_with(&pool)
+        .await
+        .expect("listener");
+    bus.listen(parley::server::realtime::BUS)
+        .await
+        .expect("listen");
+
+    // 4,000 two-byte characters: 8,000 bytes of text cannot ride in an 8,000-byte payload.
+    let long = "é".repeat(4000);
+    for text in ["short and sweet", long.as_str()] {
+        app.send(&alice, &channel, text).await;
+
+        // The first `messages` notice (presence notices may come and go meanwhile).
+        let payload = loop {
+            let notice = bus.recv().await.expect("notice");
+            let payload: Value = serde_json::from_str(notice.payload()).expect("JSON notice");
+            if payload["t"] == "messages" {
+                break payload;
+            }
+        };
+        let carried = payload["m"][0][0][4].as_str();
+        if text.len() < 7000 {
+            assert_eq!(carried, Some(text), "{payload}");
+        } else {
+            assert_eq!(payload.get("m"), None, "{payload}");
+        }
+        // Bob gets the whole message either way (the listener loads what was not carried).
+        let events = bob_ws.until("message").await;
+        let message = &events[events.len() - 1]["message"];
+        assert_eq!(message["text"], text);
+    }
+}

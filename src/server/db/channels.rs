@@ -200,27 +200,6 @@ pub async fn unread_total(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64,
     .await
 }
 
-/// Which of the pairs `(channel_ids[i], user_ids[i])` are memberships.
-pub async fn memberships(
-    db: impl PgExecutor<'_>,
-    channel_ids: &[Uuid],
-    user_ids: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT cm.channel_id, cm.user_id
-           FROM unnest($1::uuid[], $2::uuid[]) AS p(channel_id, user_id)
-           JOIN channel_members cm ON cm.channel_id = p.channel_id AND cm.user_id = p.user_id",
-        channel_ids,
-        user_ids
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.channel_id, r.user_id))
-        .collect())
-}
-
 /// Of `channel_ids`, those `user_id` is a member of.
 pub async fn member_of(
     db: impl PgExecutor<'_>,
@@ -234,28 +213,6 @@ pub async fn member_of(
     )
     .fetch_all(db)
     .await
-}
-
-/// Moves several read marks forward at once (`seqs[i]` for `user_ids[i]` in `channel_ids[i]`;
-/// each pair at most once).
-pub async fn mark_read_many(
-    tx: &mut PgConnection,
-    channel_ids: &[Uuid],
-    user_ids: &[Uuid],
-    seqs: &[i64],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE channel_members me
-            SET last_read_seq = greatest(me.last_read_seq, r.seq), last_read_at = now()
-           FROM unnest($1::uuid[], $2::uuid[], $3::int8[]) AS r(channel_id, user_id, seq)
-          WHERE me.channel_id = r.channel_id AND me.user_id = r.user_id",
-        channel_ids,
-        user_ids,
-        seqs
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }
 
 /// One member's standing in a channel.

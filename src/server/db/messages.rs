@@ -156,78 +156,117 @@ pub async fn mark_dm_read(
     Ok(())
 }
 
-/// Messages with these ids (retries of sends already stored).
-pub async fn find_many(
-    db: impl PgExecutor<'_>,
-    ids: &[Uuid],
-) -> Result<Vec<MessageRow>, sqlx::Error> {
-    sqlx::query_as!(
-        MessageRow,
-        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
-           FROM messages WHERE id = ANY($1)",
-        ids
-    )
-    .fetch_all(db)
-    .await
-}
-
-/// Locks the channels' rows in id order (so concurrent batches cannot deadlock), then takes
-/// `counts[i]` sequence numbers in `channel_ids[i]`; returns each channel's new `last_seq`.
-pub async fn reserve_seqs(
-    tx: &mut PgConnection,
-    channel_ids: &[Uuid],
-    counts: &[i64],
-) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
-    sqlx::query!(
-        "SELECT id FROM chat_channels WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        channel_ids
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let rows = sqlx::query!(
-        "UPDATE chat_channels c
-            SET last_seq = c.last_seq + n.count, last_message_at = now(), updated_at = now()
-           FROM unnest($1::uuid[], $2::int8[]) AS n(id, count)
-          WHERE c.id = n.id
-      RETURNING c.id, c.last_seq",
-        channel_ids,
-        counts
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.last_seq)).collect())
-}
-
-/// The columns of a batch of new messages, one entry per message.
+/// A batch of sends, one entry per send, in arrival order.
 #[derive(Default)]
-pub struct NewRows {
+pub struct Sends {
     pub ids: Vec<Uuid>,
     pub channel_ids: Vec<Uuid>,
-    pub seqs: Vec<i64>,
     pub user_ids: Vec<Uuid>,
     pub texts: Vec<String>,
 }
 
-/// Inserts a batch; rows whose id exists already (a retry racing on another instance) are
-/// skipped, so fewer rows than given come back.
-pub async fn insert_many(
-    tx: &mut PgConnection,
-    rows: &NewRows,
+/// Stores a batch of sends in **one statement** (one round trip, one implicit transaction, one
+/// fsync), measured in BENCHMARKS.md to be what keeps a send's latency near the floor:
+/// - ids already stored (retries) are not inserted again; they come back as stored, and the
+///   caller checks that they are the same sender's in the same channel;
+/// - a send whose sender is not a member of the channel is left out (no row comes back);
+/// - each channel's row is locked in id order (concurrent batches cannot deadlock), its
+///   `last_seq` bumped by its number of sends, which take the sequence numbers in arrival
+///   order (commit order = seq order, see DESIGN.md);
+/// - every sender's read mark moves to their newest message;
+/// - one `NOTIFY` per 64 channels on `bus` carries the ranges and, when the payload stays
+///   below PostgreSQL's 8,000-byte limit, the new rows themselves, so listeners need not
+///   load them.
+///
+/// An id stored concurrently by another transaction makes the whole statement fail with a
+/// unique violation (nothing stored); the caller then stores the sends one at a time.
+pub async fn store_batch(
+    db: impl PgExecutor<'_>,
+    sends: &Sends,
+    bus: &str,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    sqlx::query_as!(
-        MessageRow,
-        "INSERT INTO messages (id, channel_id, seq, user_id, text)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int8[], $4::uuid[], $5::text[])
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
-        &rows.ids,
-        &rows.channel_ids,
-        &rows.seqs,
-        &rows.user_ids,
-        &rows.texts
+    let rows = sqlx::query!(
+        r#"WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY
+                AS i(id, channel_id, user_id, text, ord)
+        ), stored AS (
+            SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
+                   m.deleted
+              FROM messages m WHERE m.id IN (SELECT id FROM input)
+        ), fresh AS (
+            SELECT DISTINCT ON (i.id) i.*
+              FROM input i
+              JOIN channel_members me ON me.channel_id = i.channel_id AND me.user_id = i.user_id
+             WHERE i.id NOT IN (SELECT id FROM stored)
+             ORDER BY i.id, i.ord
+        ), counts AS (
+            SELECT channel_id, count(*) AS n FROM fresh GROUP BY channel_id
+        ), locked AS (
+            SELECT c.id FROM chat_channels c WHERE c.id IN (SELECT channel_id FROM counts)
+             ORDER BY c.id FOR NO KEY UPDATE
+        ), bumped AS (
+            UPDATE chat_channels c
+               SET last_seq = c.last_seq + n.n, last_message_at = now(), updated_at = now()
+              FROM counts n, locked l
+             WHERE c.id = n.channel_id AND l.id = c.id
+         RETURNING c.id, c.last_seq - n.n AS before
+        ), numbered AS (
+            SELECT f.id, f.channel_id, f.user_id, f.text,
+                   b.before + row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS seq
+              FROM fresh f JOIN bumped b ON b.id = f.channel_id
+        ), inserted AS (
+            INSERT INTO messages (id, channel_id, seq, user_id, text)
+            SELECT id, channel_id, seq, user_id, text FROM numbered
+         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted
+        ), read AS (
+            UPDATE channel_members me
+               SET last_read_seq = greatest(me.last_read_seq, r.seq), last_read_at = now()
+              FROM (SELECT channel_id, user_id, max(seq) AS seq FROM numbered
+                     GROUP BY channel_id, user_id) r
+             WHERE me.channel_id = r.channel_id AND me.user_id = r.user_id
+        ), ranges AS (
+            SELECT (row_number() OVER (ORDER BY channel_id) - 1) / 64 AS chunk,
+                   json_build_array(channel_id, min(seq), max(seq)) AS range,
+                   json_agg(json_build_array(id, channel_id, seq, user_id, text, created_at)
+                            ORDER BY seq) AS rows
+              FROM inserted GROUP BY channel_id
+        ), notices AS (
+            SELECT json_build_object('t', 'messages', 'r', json_agg(range))::text AS bare,
+                   json_build_object('t', 'messages', 'r', json_agg(range),
+                                     'm', json_agg(rows))::text AS with_rows
+              FROM ranges GROUP BY chunk
+        ), notified AS (
+            SELECT pg_notify($5, CASE WHEN octet_length(with_rows) <= 7900
+                                      THEN with_rows ELSE bare END)
+              FROM notices
+        )
+        SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!", user_id AS "user_id!",
+               text AS "text!", created_at AS "created_at!", updated_at AS "updated_at!",
+               deleted AS "deleted!", (SELECT count(*) FROM notified) AS "notices!"
+          FROM inserted
+        UNION ALL
+        SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, 0 FROM stored"#,
+        &sends.ids,
+        &sends.channel_ids,
+        &sends.user_ids,
+        &sends.texts,
+        bus
     )
-    .fetch_all(&mut *tx)
-    .await
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MessageRow {
+            id: r.id,
+            channel_id: r.channel_id,
+            seq: r.seq,
+            user_id: r.user_id,
+            text: r.text,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted: r.deleted,
+        })
+        .collect())
 }
 
 /// The messages of each range `(channel, from_seq, to_seq)`, per channel in sequence order.

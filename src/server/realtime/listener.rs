@@ -11,9 +11,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::hub::{Frame, Hub};
-use super::{Notice, BUS};
+use super::{Notice, NoticeRow, BUS};
 use crate::model::event::close;
-use crate::model::ServerEvent;
+use crate::model::{Message, ServerEvent};
 use crate::server::db::{self, messages::message_view};
 
 /// Notices handled together (their rows are loaded in one query).
@@ -136,7 +136,7 @@ async fn deliver(
     let mut channels = BTreeSet::new();
     for notice in &notices {
         match notice {
-            Notice::Messages { r } => channels.extend(r.iter().map(|(c, _, _)| *c)),
+            Notice::Messages { r, .. } => channels.extend(r.iter().map(|(c, _, _)| *c)),
             Notice::Updated { c, .. } | Notice::Read { c, .. } | Notice::Typing { c, .. } => {
                 channels.insert(*c);
             }
@@ -151,51 +151,78 @@ async fn deliver(
 
     // Channels whose members' standing changed; sent after the events that changed it.
     let mut changed = BTreeSet::new();
-    let mut ranges = (Vec::new(), Vec::new(), Vec::new());
+    let mut fresh = Fresh::default();
     for notice in notices {
         match notice {
-            Notice::Messages { r } => {
+            Notice::Messages { r, m } if m.is_empty() => {
                 for (c, from, to) in r {
-                    ranges.0.push(c);
-                    ranges.1.push(from);
-                    ranges.2.push(to);
+                    fresh.ranges.0.push(c);
+                    fresh.ranges.1.push(from);
+                    fresh.ranges.2.push(to);
                 }
+            }
+            Notice::Messages { m, .. } => {
+                fresh.carried.extend(m.into_iter().flatten().map(carried));
             }
             other => {
                 // Keep the order of events: flush new messages gathered so far first.
-                flush_messages(pool, hub, members, &mut ranges, &mut changed).await?;
+                fresh.flush(pool, hub, members, &mut changed).await?;
                 deliver_one(pool, hub, members, other, &mut changed).await?;
             }
         }
     }
-    flush_messages(pool, hub, members, &mut ranges, &mut changed).await?;
+    fresh.flush(pool, hub, members, &mut changed).await?;
     send_states(pool, hub, members, &changed).await
 }
 
-type Ranges = (Vec<Uuid>, Vec<i64>, Vec<i64>);
+/// A new message as the notice carried it.
+fn carried((id, channel_id, seq, user_id, text, created_at): NoticeRow) -> Message {
+    Message {
+        id,
+        channel_id,
+        seq,
+        user_id,
+        text,
+        created_at,
+        edited: false,
+        deleted: false,
+    }
+}
 
-async fn flush_messages(
-    pool: &PgPool,
-    hub: &Hub,
-    members: &Members,
-    ranges: &mut Ranges,
-    changed: &mut BTreeSet<Uuid>,
-) -> Result<(), sqlx::Error> {
-    if ranges.0.is_empty() {
-        return Ok(());
+/// New messages gathered from consecutive notices: carried in the payload, or to be loaded
+/// by range `(channels, from seqs, to seqs)` when they did not fit.
+#[derive(Default)]
+struct Fresh {
+    carried: Vec<Message>,
+    ranges: (Vec<Uuid>, Vec<i64>, Vec<i64>),
+}
+
+impl Fresh {
+    /// Sends the gathered messages, each channel's in sequence order.
+    async fn flush(
+        &mut self,
+        pool: &PgPool,
+        hub: &Hub,
+        members: &Members,
+        changed: &mut BTreeSet<Uuid>,
+    ) -> Result<(), sqlx::Error> {
+        let mut messages = std::mem::take(&mut self.carried);
+        let (channels, from, to) = std::mem::take(&mut self.ranges);
+        if !channels.is_empty() {
+            let rows = db::messages::in_ranges(pool, &channels, &from, &to).await?;
+            messages.extend(rows.into_iter().map(message_view));
+        }
+        // Ranges loaded and rows carried may interleave within a channel.
+        messages.sort_by_key(|m| (m.channel_id, m.seq));
+        for message in messages {
+            let channel_id = message.channel_id;
+            changed.insert(channel_id);
+            let frame = Frame::new(&ServerEvent::Message { message });
+            hub.to_users(members.of(&channel_id).iter(), None, &frame);
+            hub.to_channel_streams(channel_id, &frame);
+        }
+        Ok(())
     }
-    let rows = db::messages::in_ranges(pool, &ranges.0, &ranges.1, &ranges.2).await?;
-    *ranges = Ranges::default();
-    for row in rows {
-        let channel_id = row.channel_id;
-        changed.insert(channel_id);
-        let frame = Frame::new(&ServerEvent::Message {
-            message: message_view(row),
-        });
-        hub.to_users(members.of(&channel_id).iter(), None, &frame);
-        hub.to_channel_streams(channel_id, &frame);
-    }
-    Ok(())
 }
 
 async fn deliver_one(

@@ -25,17 +25,21 @@ pub use writer::Writer;
 /// The `LISTEN`/`NOTIFY` channel every instance shares.
 pub const BUS: &str = "parley_events";
 
-/// Ranges per `messages` notice: keeps every payload far below PostgreSQL's 8,000-byte limit
-/// (a range is at most ~70 bytes of JSON).
-const RANGES_PER_NOTICE: usize = 64;
+/// A new message as a `messages` notice carries it: id, channel, seq, sender, text, time.
+pub type NoticeRow = (Uuid, Uuid, i64, Uuid, String, DateTime<Utc>);
 
-/// What travels on the bus: ids and sequences only. Listeners load what they need.
+/// What travels on the bus: ids and sequences, and new messages when they fit in the payload.
+/// Listeners load the rest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Notice {
-    /// New messages: `(channel, first seq, last seq)` per channel.
+    /// New messages: `(channel, first seq, last seq)` per channel (at most 64 channels per
+    /// notice), and the rows themselves, per channel, when the payload stays below
+    /// PostgreSQL's 8,000-byte limit. Written by `db::messages::store_batch`.
     Messages {
         r: Vec<(Uuid, i64, i64)>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        m: Vec<Vec<NoticeRow>>,
     },
     /// A message was edited or deleted.
     Updated {
@@ -68,14 +72,6 @@ impl Notice {
         // Plain data: serializing cannot fail.
         let payload = serde_json::to_string(self).unwrap_or_default();
         db::presence::notify(db, BUS, &payload).await
-    }
-
-    /// `messages` notices for these ranges, split to respect the payload limit.
-    pub fn messages(ranges: Vec<(Uuid, i64, i64)>) -> Vec<Notice> {
-        ranges
-            .chunks(RANGES_PER_NOTICE)
-            .map(|chunk| Notice::Messages { r: chunk.to_vec() })
-            .collect()
     }
 }
 

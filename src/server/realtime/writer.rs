@@ -1,24 +1,31 @@
 //! The group-commit writer: every send on this instance goes through it. Sends that arrive
-//! while a transaction is committing are gathered into the next one (one fsync, one `NOTIFY`
-//! per batch; NOTIFY serialises commits cluster-wide, see DESIGN.md), and each sender is
-//! answered after that commit. A batch that fails as a whole is retried one send at a time, so
-//! one bad send never fails the others.
+//! while a batch is committing are gathered into the next one (one statement, one fsync, one
+//! `NOTIFY` per batch; NOTIFY serialises commits cluster-wide, see DESIGN.md), and each sender
+//! is answered after that commit. Several writers run side by side, each owning the channels
+//! whose id falls to it, so one channel's sends keep their order while different channels'
+//! batches commit in parallel. A batch that fails as a whole is retried one send at a time,
+//! so one bad send never fails the others.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::Notice;
+use super::{Notice, BUS};
 use crate::model::{Message, MessageText};
 use crate::server::db::{self, messages::message_view, messages::MessageRow};
 use crate::server::error::ServerError;
 
-/// Most sends in one transaction.
+/// Most sends in one batch.
 const MAX_BATCH: usize = 512;
-/// Sends waiting for the writer before callers wait for room (back-pressure).
-const QUEUE: usize = 8192;
+/// Sends waiting for one writer before callers wait for room (back-pressure).
+const QUEUE: usize = 4096;
+/// Writers (batches in flight at once). Measured in BENCHMARKS.md: with one, a send waited
+/// for the batch in flight and then its own; with four, throughput and p99 improve while the
+/// pool (16 connections) keeps room for requests.
+const WRITERS: usize = 4;
 
 /// A send on its way to the database; `id` is the client's, so retries are recognised.
 #[derive(Debug, Clone)]
@@ -33,7 +40,7 @@ type Reply = oneshot::Sender<Result<Message, ServerError>>;
 
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<(Draft, Reply)>,
+    queues: Arc<[mpsc::Sender<(Draft, Reply)>]>,
 }
 
 /// The writer's answer to one send, awaited separately so a connection can queue several
@@ -50,15 +57,22 @@ impl Pending {
 
 impl Writer {
     pub fn start(pool: PgPool) -> Self {
-        let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, jobs));
-        Self { queue }
+        let queues = (0..WRITERS)
+            .map(|_| {
+                let (queue, jobs) = mpsc::channel(QUEUE);
+                tokio::spawn(run(pool.clone(), jobs));
+                queue
+            })
+            .collect();
+        Self { queues }
     }
 
-    /// Queues a send (sends queued by one caller are stored in that order).
+    /// Queues a send (sends queued by one caller to one channel are stored in that order).
     pub async fn enqueue(&self, draft: Draft) -> Result<Pending, ServerError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
+        // Random (v4) ids spread channels evenly; one channel always meets the same writer.
+        let writer = (draft.channel_id.as_u128() % self.queues.len() as u128) as usize;
+        self.queues[writer]
             .send((draft, reply))
             .await
             .map_err(|_| ServerError::Internal("the writer stopped".into()))?;
@@ -95,9 +109,9 @@ async fn run(pool: PgPool, mut jobs: mpsc::Receiver<(Draft, Reply)>) {
     }
 }
 
-/// The answer to a send whose id is already stored: the stored message if it is the same
-/// sender's in the same channel (a retry), else a refusal.
-fn retried(stored: MessageRow, draft: &Draft) -> Result<Message, ServerError> {
+/// The answer to a send whose id is stored (just now, or earlier by a retried send): the
+/// stored message if it is the same sender's in the same channel, else a refusal.
+fn answer(stored: MessageRow, draft: &Draft) -> Result<Message, ServerError> {
     if stored.user_id == draft.user_id && stored.channel_id == draft.channel_id {
         Ok(message_view(stored))
     } else {
@@ -107,116 +121,30 @@ fn retried(stored: MessageRow, draft: &Draft) -> Result<Message, ServerError> {
     }
 }
 
-/// Stores a batch in one transaction. An `Err` means nothing was stored (the caller retries
+/// Stores a batch with one statement. An `Err` means nothing was stored (the caller retries
 /// one by one); per-send refusals (not a member, id taken) are in the `Ok` list.
 async fn write_batch(
     pool: &PgPool,
     drafts: &[Draft],
 ) -> Result<Vec<Result<Message, ServerError>>, ServerError> {
-    let mut outcomes: Vec<Option<Result<Message, ServerError>>> =
-        drafts.iter().map(|_| None).collect();
-    let mut tx = pool.begin().await?;
-
-    // Retries of stored sends, and repeats of one id within the batch.
-    let ids: Vec<Uuid> = drafts.iter().map(|d| d.id).collect();
-    let mut stored: HashMap<Uuid, MessageRow> = db::messages::find_many(&mut *tx, &ids)
+    let mut sends = db::messages::Sends::default();
+    for draft in drafts {
+        sends.ids.push(draft.id);
+        sends.channel_ids.push(draft.channel_id);
+        sends.user_ids.push(draft.user_id);
+        sends.texts.push(draft.text.as_str().to_owned());
+    }
+    // New rows and retries alike; a send with no row was refused for not being a member.
+    let stored: HashMap<Uuid, MessageRow> = db::messages::store_batch(pool, &sends, BUS)
         .await?
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
-    let mut fresh = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, draft) in drafts.iter().enumerate() {
-        if stored.contains_key(&draft.id) || !seen.insert(draft.id) {
-            continue;
-        }
-        fresh.push(i);
-    }
-
-    // Only members may send.
-    let (channels, users): (Vec<Uuid>, Vec<Uuid>) = fresh
-        .iter()
-        .map(|&i| (drafts[i].channel_id, drafts[i].user_id))
-        .unzip();
-    let members: HashSet<(Uuid, Uuid)> = db::channels::memberships(&mut *tx, &channels, &users)
-        .await?
-        .into_iter()
-        .collect();
-    fresh.retain(|&i| {
-        let ok = members.contains(&(drafts[i].channel_id, drafts[i].user_id));
-        if !ok {
-            outcomes[i] = Some(Err(ServerError::NotFound));
-        }
-        ok
-    });
-
-    if !fresh.is_empty() {
-        // Sequence numbers: per channel, in arrival order.
-        let mut per_channel: BTreeMap<Uuid, Vec<usize>> = BTreeMap::new();
-        for &i in &fresh {
-            per_channel.entry(drafts[i].channel_id).or_default().push(i);
-        }
-        let channel_ids: Vec<Uuid> = per_channel.keys().copied().collect();
-        let counts: Vec<i64> = per_channel.values().map(|v| v.len() as i64).collect();
-        let last: HashMap<Uuid, i64> = db::messages::reserve_seqs(&mut tx, &channel_ids, &counts)
-            .await?
-            .into_iter()
-            .collect();
-        let mut rows = db::messages::NewRows::default();
-        let mut ranges = Vec::with_capacity(per_channel.len());
-        let mut read_marks = (Vec::new(), Vec::new(), Vec::new());
-        for (channel_id, indices) in &per_channel {
-            let last_seq = last.get(channel_id).copied().ok_or(ServerError::NotFound)?;
-            let first_seq = last_seq - indices.len() as i64 + 1;
-            ranges.push((*channel_id, first_seq, last_seq));
-            let mut newest_by_sender: HashMap<Uuid, i64> = HashMap::new();
-            for (k, &i) in indices.iter().enumerate() {
-                let draft = &drafts[i];
-                let seq = first_seq + k as i64;
-                rows.ids.push(draft.id);
-                rows.channel_ids.push(draft.channel_id);
-                rows.seqs.push(seq);
-                rows.user_ids.push(draft.user_id);
-                rows.texts.push(draft.text.as_str().to_owned());
-                newest_by_sender.insert(draft.user_id, seq);
-            }
-            for (user, seq) in newest_by_sender {
-                read_marks.0.push(*channel_id);
-                read_marks.1.push(user);
-                read_marks.2.push(seq);
-            }
-        }
-        let inserted = db::messages::insert_many(&mut tx, &rows).await?;
-        if inserted.len() != rows.ids.len() {
-            // An id was stored concurrently elsewhere: its sequence number would be a gap.
-            tx.rollback().await?;
-            return Err(ServerError::Internal("a message id raced; retrying".into()));
-        }
-        db::channels::mark_read_many(&mut tx, &read_marks.0, &read_marks.1, &read_marks.2).await?;
-        for notice in Notice::messages(ranges) {
-            notice.publish(&mut *tx).await?;
-        }
-        for row in inserted {
-            stored.insert(row.id, row);
-        }
-        // The fresh rows are answered from `stored` below, like retries.
-        for &i in &fresh {
-            if let Some(row) = stored.get(&drafts[i].id) {
-                outcomes[i] = Some(Ok(message_view(row.clone())));
-            }
-        }
-    }
-    tx.commit().await?;
-
     Ok(drafts
         .iter()
-        .zip(outcomes)
-        .map(|(draft, outcome)| match outcome {
-            Some(outcome) => outcome,
-            None => match stored.get(&draft.id) {
-                Some(row) => retried(row.clone(), draft),
-                None => Err(ServerError::NotFound),
-            },
+        .map(|draft| match stored.get(&draft.id) {
+            Some(row) => answer(row.clone(), draft),
+            None => Err(ServerError::NotFound),
         })
         .collect())
 }
@@ -224,7 +152,7 @@ async fn write_batch(
 /// One send in its own transaction (the fallback when a batch fails).
 async fn write_one(pool: &PgPool, draft: &Draft) -> Result<Message, ServerError> {
     if let Some(stored) = db::messages::find(pool, draft.id).await? {
-        return retried(stored, draft);
+        return answer(stored, draft);
     }
     if !db::channels::is_member(pool, draft.channel_id, draft.user_id).await? {
         return Err(ServerError::NotFound);
@@ -245,6 +173,7 @@ async fn write_one(pool: &PgPool, draft: &Draft) -> Result<Message, ServerError>
             db::channels::mark_read(&mut *tx, draft.channel_id, draft.user_id, seq).await?;
             Notice::Messages {
                 r: vec![(draft.channel_id, seq, seq)],
+                m: Vec::new(),
             }
             .publish(&mut *tx)
             .await?;
@@ -257,7 +186,7 @@ async fn write_one(pool: &PgPool, draft: &Draft) -> Result<Message, ServerError>
             let stored = db::messages::find(pool, draft.id)
                 .await?
                 .ok_or(ServerError::NotFound)?;
-            retried(stored, draft)
+            answer(stored, draft)
         }
     }
 }
