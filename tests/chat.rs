@@ -502,3 +502,134 @@ async fn non_members_get_not_found_for_everything(pool: PgPool) {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.error_code(), "bad_request");
 }
+
+#[sqlx::test]
+async fn the_channel_list_comes_in_pages_that_cover_every_channel_once(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let mut groups = Vec::new();
+    for i in 0..52 {
+        let name = format!("Group {i}");
+        groups.push(id_of(&app.channel(&alice, &[&bob], Some(&name)).await));
+    }
+    // One message from bob in each, oldest group first: the newest activity is group 51's.
+    for group in &groups {
+        app.send(&bob, group, "hello").await;
+    }
+
+    // The JSON API, 20 at a time, following the cursor of each page's last channel.
+    let mut seen = Vec::new();
+    let mut path = "/api/chat/channels?limit=20".to_owned();
+    loop {
+        let page = app.get(&path, Some(&alice.cookie)).await.json();
+        let page = page.as_array().cloned().unwrap_or_default();
+        seen.extend(page.iter().map(id_of));
+        let Some(last) = page.last().filter(|_| page.len() == 20) else {
+            break;
+        };
+        let at = last["last_message_at"].as_str().unwrap_or_default();
+        let at = at.replace('+', "%2B");
+        path = format!(
+            "/api/chat/channels?limit=20&before_at={at}&before_id={}",
+            id_of(last)
+        );
+    }
+    let newest_first: Vec<String> = groups.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first);
+
+    let half = app
+        .get(
+            "/api/chat/channels?before_at=2026-01-01T00:00:00Z",
+            Some(&alice.cookie),
+        )
+        .await;
+    assert_eq!(half.status, StatusCode::BAD_REQUEST, "{}", half.text);
+
+    // The sidebar's server function: 50 channels, and the unread messages of the other two.
+    let form = "application/x-www-form-urlencoded";
+    let first = app
+        .request(
+            Method::POST,
+            "/api/fn/channels",
+            Some((form, String::new())),
+            Some(&alice.cookie),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let first = first.json();
+    assert_eq!(first["channels"].as_array().map(Vec::len), Some(50));
+    assert_eq!(first["more"], true);
+    assert_eq!(first["unread_after"], 2);
+    let last = &first["channels"][49];
+    let after = format!(
+        "after[before_at]={}&after[before_id]={}",
+        last["last_message_at"]
+            .as_str()
+            .unwrap_or_default()
+            .replace('+', "%2B"),
+        id_of(last)
+    );
+    let rest = app
+        .request(
+            Method::POST,
+            "/api/fn/channels",
+            Some((form, after)),
+            Some(&alice.cookie),
+        )
+        .await;
+    assert_eq!(rest.status, StatusCode::OK, "{}", rest.text);
+    let rest = rest.json();
+    let rest_ids: Vec<String> = rest["channels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(id_of)
+        .collect();
+    assert_eq!(rest_ids, [groups[1].clone(), groups[0].clone()]);
+    assert_eq!(rest["more"], false);
+    assert_eq!(rest["unread_after"], 0);
+}
+
+#[sqlx::test]
+async fn reading_a_channel_already_read_writes_nothing(pool: PgPool) {
+    let app = TestApp::new(pool);
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let dm = id_of(&app.channel(&alice, &[&bob], None).await);
+    app.send(&alice, &dm, "hello").await;
+    let read = format!("/api/chat/channels/{dm}/read");
+
+    let first = app.post_json(&read, json!({}), Some(&bob.cookie)).await;
+    let stamped = last_read_at(&app.pool, &dm, &bob.id).await;
+    let again = app.post_json(&read, json!({}), Some(&bob.cookie)).await;
+
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(first.json()["my_last_read_seq"], 1);
+    assert_eq!(again.json()["my_last_read_seq"], 1);
+    assert_eq!(again.json()["unread"], 0);
+    assert!(stamped.is_some());
+    assert_eq!(
+        last_read_at(&app.pool, &dm, &bob.id).await,
+        stamped,
+        "the second read wrote nothing"
+    );
+}
+
+async fn last_read_at(
+    pool: &PgPool,
+    channel: &str,
+    user: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    sqlx::query_scalar(
+        "SELECT last_read_at FROM channel_members
+          WHERE channel_id = $1::uuid AND user_id = $2::uuid",
+    )
+    .bind(channel)
+    .bind(user)
+    .fetch_one(pool)
+    .await
+    .ok()
+    .flatten()
+}

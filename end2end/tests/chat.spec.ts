@@ -131,3 +131,37 @@ test('markup in a message is shown as text, never run', async ({ browser }) => {
   await expect(log(b.page).locator('img')).toHaveCount(0);
   expect(await b.page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
 });
+
+test('a long channel list loads in pages; unread counts and old conversations still work', async ({ browser }) => {
+  const a = await person(browser, 'Ida');
+  const b = await person(browser, 'Jon');
+  const say = async (channel: string, text: string) => {
+    const response = await b.context.request.post('/api/chat/messages', { data: { channel_id: channel, text } });
+    expect(response.ok()).toBeTruthy();
+  };
+  // Two clubs with a message each, then fifty newer ones: the first two fall off the first page.
+  const clubs: string[] = [];
+  for (let i = 0; i < 2; i++) clubs.push(await apiChannel(b.context.request, [a.id], `Club ${i}`));
+  await say(clubs[0], 'from the oldest club');
+  await say(clubs[1], 'from the second club');
+  for (let i = 2; i < 52; i++) clubs.push(await apiChannel(b.context.request, [a.id], `Club ${i}`));
+
+  await open(a.page, '/chat');
+  const list = conversations(a.page);
+  await expect(list.getByRole('link')).toHaveCount(50);
+  // The global count includes the channels not loaded yet.
+  await expect(a.page.getByRole('link', { name: /^Chat/ })).toContainText('2 unread');
+
+  await list.getByRole('button', { name: 'More conversations' }).click();
+  await expect(list.getByRole('link')).toHaveCount(52);
+  await expect(list.getByRole('link', { name: /^Club 0\b/ })).toContainText('1 unread');
+  await expect(list.getByRole('button', { name: 'More conversations' })).toHaveCount(0);
+
+  // An old conversation opened by its address, with only the first page loaded.
+  await open(a.page, `/chat/${clubs[0]}`);
+  await expect(a.page.getByRole('heading', { name: 'Club 0' })).toBeVisible();
+  await expect(log(a.page).getByText('from the oldest club')).toBeVisible();
+  // Reading it leaves the other old club's message as the only unread one.
+  await expect(a.page.getByRole('link', { name: /^Chat/ })).toContainText('1 unread');
+  await expect(a.page.getByRole('link', { name: /^Chat/ })).not.toContainText('2 unread');
+});

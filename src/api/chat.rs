@@ -3,16 +3,20 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::model::{ApiError, ChannelSummary, HistoryPage, Message, NewChannel, NewMessage};
+use crate::model::{
+    ApiError, ChannelCursor, ChannelPage, ChannelSummary, HistoryPage, Message, NewChannel,
+    NewMessage,
+};
 
-/// My channels, newest activity first, with unread counts.
+/// A page of my channels, newest activity first, with unread counts: the first page, or the
+/// one after `after`.
 #[server(prefix = "/api/fn", endpoint = "channels")]
-pub async fn list_channels() -> Result<Vec<ChannelSummary>, ApiError> {
+pub async fn list_channels(after: Option<ChannelCursor>) -> Result<ChannelPage, ApiError> {
     use crate::server::{chat, context};
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::channels(&context::app_state()?.pool, &me).await
+            chat::channel_page(&context::app_state()?.pool, &me, after).await
         }
         .await,
     )
@@ -120,7 +124,20 @@ pub async fn unread_count() -> Result<i64, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::unread_total(&context::app_state()?.pool, &me).await
+            chat::unread_total(&context::app_state()?.pool, &me, None).await
+        }
+        .await,
+    )
+}
+
+/// Unread messages in my channels after `after` in the list (those the sidebar has not loaded).
+#[server(prefix = "/api/fn", endpoint = "unread_after")]
+pub async fn unread_after(after: ChannelCursor) -> Result<i64, ApiError> {
+    use crate::server::{chat, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            chat::unread_total(&context::app_state()?.pool, &me, Some(after)).await
         }
         .await,
     )

@@ -39,10 +39,26 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
                         .with(|list| list.iter().any(|c| c.id == *id))
                 })
             });
+            // Only the newest pages of the list are loaded: an older channel opened by its
+            // URL is fetched on its own.
+            Effect::new(move |_| {
+                if let (Some(id), None, ListState::Ready) =
+                    (id, known.get(), client.list_state.get())
+                {
+                    client.find_channel(id);
+                }
+            });
+            let missing = move || id.is_none_or(|id| client.missing.with(|m| m.contains(&id)));
             view! {
                 {move || match (known.get(), client.list_state.get()) {
                     (Some(channel), _) => view! { <OpenChannel client channel /> }.into_any(),
                     (None, ListState::Loading) => view! {
+                        <section class="conversation empty-state">
+                            <p class="muted">"Loading…"</p>
+                        </section>
+                    }
+                    .into_any(),
+                    (None, ListState::Ready) if !missing() => view! {
                         <section class="conversation empty-state">
                             <p class="muted">"Loading…"</p>
                         </section>

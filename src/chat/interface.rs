@@ -102,6 +102,16 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
                                     <ChannelRow client id me active />
                                 </For>
                             </ul>
+                            <Show when=move || client.list_end.with(Option::is_some)>
+                                <button
+                                    type="button"
+                                    class="more-channels"
+                                    disabled=move || client.loading_more.get()
+                                    on:click=move |_| client.load_more_channels()
+                                >
+                                    "More conversations"
+                                </button>
+                            </Show>
                         }
                             .into_any()
                     }

@@ -42,12 +42,17 @@ impl ChatClient {
                 unread,
                 my_last_read_seq,
                 others_last_read_seq,
-            } => self.update_channel(channel_id, |c| {
-                c.last_seq = c.last_seq.max(last_seq);
-                c.unread = unread;
-                c.my_last_read_seq = my_last_read_seq;
-                c.others_last_read_seq = others_last_read_seq;
-            }),
+            } => {
+                self.update_channel(channel_id, |c| {
+                    c.last_seq = c.last_seq.max(last_seq);
+                    c.unread = unread;
+                    c.my_last_read_seq = my_last_read_seq;
+                    c.others_last_read_seq = others_last_read_seq;
+                });
+                if self.beyond_pages(channel_id) {
+                    self.recount_unloaded();
+                }
+            }
             ServerEvent::ChannelAdded { channel } => {
                 let known = self
                     .channels

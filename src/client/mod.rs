@@ -15,7 +15,7 @@ mod events;
 #[cfg(feature = "hydrate")]
 mod socket;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::Utc;
 use leptos::prelude::*;
@@ -23,7 +23,9 @@ use leptos::task::spawn_local;
 use uuid::Uuid;
 
 use crate::api;
-use crate::model::{ChannelSummary, Message, MessageText, Presence, User};
+use crate::model::{
+    ChannelCursor, ChannelPage, ChannelSummary, Message, MessageText, Presence, User,
+};
 pub use connection::Connection;
 
 /// Where a message is on its way to the server.
@@ -84,6 +86,16 @@ impl ChannelLog {
     }
 }
 
+/// The list's order: newest activity first, then id descending (the server's page order).
+fn sort_by_activity(list: &mut [ChannelSummary]) {
+    list.sort_by_key(|c| std::cmp::Reverse((c.activity(), c.id)));
+}
+
+/// Whether a channel lies within the loaded pages of the list.
+fn before_end(channel: &ChannelSummary, end: Option<ChannelCursor>) -> bool {
+    end.is_none_or(|end| (channel.activity(), channel.id) > (end.before_at, end.before_id))
+}
+
 /// Channel list loading state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ListState {
@@ -107,6 +119,15 @@ pub struct ChatClient {
     pub me: StoredValue<User>,
     pub channels: RwSignal<Vec<ChannelSummary>>,
     pub list_state: RwSignal<ListState>,
+    /// Where the loaded pages of the list end (`None`: every channel is loaded). Channels
+    /// after it may still be listed: fetched one by one (opened by URL).
+    pub list_end: RwSignal<Option<ChannelCursor>>,
+    pub loading_more: RwSignal<bool>,
+    /// Unread messages in the channels after `list_end`, as the server counted them.
+    unread_after: RwSignal<i64>,
+    /// Channels asked for by id (opened by URL) and those the server does not know.
+    looked_up: StoredValue<HashSet<Uuid>>,
+    pub missing: RwSignal<HashSet<Uuid>>,
     pub connection: RwSignal<Connection>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
     /// Per user, so a presence change re-renders one dot, not a list.
@@ -132,6 +153,11 @@ impl ChatClient {
             me: StoredValue::new(me),
             channels: RwSignal::new(Vec::new()),
             list_state: RwSignal::new(ListState::Loading),
+            list_end: RwSignal::new(None),
+            loading_more: RwSignal::new(false),
+            unread_after: RwSignal::new(0),
+            looked_up: StoredValue::new(HashSet::new()),
+            missing: RwSignal::new(HashSet::new()),
             connection: RwSignal::new(Connection::Connecting),
             logs: StoredValue::new(HashMap::new()),
             presence: StoredValue::new(HashMap::new()),
@@ -148,10 +174,18 @@ impl ChatClient {
         self.me.with_value(|me| me.id)
     }
 
-    /// Unread messages across all channels.
+    /// Unread messages across all channels: those of the loaded pages, plus the server's count
+    /// for the rest.
     pub fn unread_total(&self) -> i64 {
-        self.channels
-            .with(|channels| channels.iter().map(|c| c.unread).sum())
+        let end = self.list_end.get();
+        let loaded: i64 = self.channels.with(|channels| {
+            channels
+                .iter()
+                .filter(|c| before_end(c, end))
+                .map(|c| c.unread)
+                .sum()
+        });
+        loaded + self.unread_after.get()
     }
 
     /// The log signal of one channel (created empty on first use).
@@ -188,16 +222,103 @@ impl ChatClient {
         signal
     }
 
-    /// Loads (or reloads) the channel list.
+    /// Loads (or reloads) the first page of the channel list.
     pub fn refresh_channels(&self) {
         let this = *self;
         spawn_local(async move {
-            match api::list_channels().await {
-                Ok(list) => {
-                    this.channels.set(list);
+            match api::list_channels(None).await {
+                Ok(page) => {
+                    this.channels.set(Vec::new());
+                    this.took_page(page);
                     this.list_state.set(ListState::Ready);
                 }
                 Err(e) => this.list_state.set(ListState::Failed(e.message)),
+            }
+        });
+    }
+
+    /// Loads the next page of the channel list (older activity).
+    pub fn load_more_channels(&self) {
+        let Some(end) = self.list_end.get_untracked() else {
+            return;
+        };
+        if self.loading_more.get_untracked() {
+            return;
+        }
+        self.loading_more.set(true);
+        let this = *self;
+        spawn_local(async move {
+            let page = api::list_channels(Some(end)).await;
+            this.loading_more.set(false);
+            match page {
+                Ok(page) => this.took_page(page),
+                Err(e) => leptos::logging::warn!("chat: more channels: {}", e.message),
+            }
+        });
+    }
+
+    fn took_page(&self, page: ChannelPage) {
+        let end = page
+            .channels
+            .last()
+            .filter(|_| page.more)
+            .map(ChannelSummary::cursor);
+        self.channels.update(|list| {
+            for channel in page.channels {
+                // A channel already here may be newer than the page (a live event).
+                if !list.iter().any(|c| c.id == channel.id) {
+                    list.push(channel);
+                }
+            }
+            sort_by_activity(list);
+        });
+        self.list_end.set(end);
+        self.unread_after.set(page.unread_after);
+    }
+
+    /// Asks the server again how many unread messages lie after the loaded pages: after an
+    /// event about a channel there, whose count the client cannot know.
+    fn recount_unloaded(&self) {
+        let Some(end) = self.list_end.get_untracked() else {
+            return;
+        };
+        let this = *self;
+        spawn_local(async move {
+            if let Ok(unread) = api::unread_after(end).await {
+                // The pages may have moved on meanwhile; the next event recounts again.
+                if this.list_end.get_untracked() == Some(end) {
+                    this.unread_after.set(unread);
+                }
+            }
+        });
+    }
+
+    /// Whether `channel_id` is listed outside the loaded pages, or not listed at all.
+    fn beyond_pages(&self, channel_id: Uuid) -> bool {
+        let end = self.list_end.get_untracked();
+        self.channels.with_untracked(|list| {
+            list.iter()
+                .find(|c| c.id == channel_id)
+                .is_none_or(|c| !before_end(c, end))
+        })
+    }
+
+    /// Fetches a channel that is not listed (opened by its URL); `missing` when the server does
+    /// not know it for me.
+    pub fn find_channel(&self, channel_id: Uuid) {
+        let mut asked = false;
+        self.looked_up
+            .update_value(|ids| asked = !ids.insert(channel_id));
+        if asked {
+            return;
+        }
+        let this = *self;
+        spawn_local(async move {
+            match api::get_channel(channel_id).await {
+                Ok(channel) => this.put_channel(channel),
+                Err(_) => this.missing.update(|ids| {
+                    ids.insert(channel_id);
+                }),
             }
         });
     }
@@ -207,10 +328,7 @@ impl ChatClient {
         self.channels.update(|list| {
             list.retain(|c| c.id != channel.id);
             list.push(channel);
-            list.sort_by(|a, b| {
-                let at = |c: &ChannelSummary| c.last_message_at.unwrap_or(c.created_at);
-                at(b).cmp(&at(a)).then(a.id.cmp(&b.id))
-            });
+            sort_by_activity(list);
         });
     }
 
@@ -385,6 +503,8 @@ impl ChatClient {
             spawn_local(async move {
                 if let Ok(channel) = api::get_channel(channel_id).await {
                     this.put_channel(channel);
+                    // Its unread messages were counted with the unloaded channels.
+                    this.recount_unloaded();
                 }
             });
             return;

@@ -51,6 +51,19 @@ pub struct ChannelSummary {
 }
 
 impl ChannelSummary {
+    /// When something last happened in the channel: its newest message, else its creation.
+    pub fn activity(&self) -> DateTime<Utc> {
+        self.last_message_at.unwrap_or(self.created_at)
+    }
+
+    /// The cursor of the page that follows this channel in the list.
+    pub fn cursor(&self) -> ChannelCursor {
+        ChannelCursor {
+            before_at: self.activity(),
+            before_id: self.id,
+        }
+    }
+
     /// What the channel is called for `me`: the other person in a 1:1, else the group's name.
     pub fn title(&self, me: Uuid) -> String {
         match (self.kind, &self.name) {
@@ -181,6 +194,45 @@ pub struct MessageEdit {
 
 /// Largest history page.
 pub const MAX_PAGE: i64 = 100;
+
+/// Channels per page of the list (newest activity first), when the caller does not say.
+pub const CHANNEL_PAGE: i64 = 50;
+/// Largest page of the channel list.
+pub const MAX_CHANNEL_PAGE: i64 = 200;
+
+/// Where a page of the channel list starts: after the channel with this activity time and id,
+/// the last one of the previous page (the list runs newest activity first, then id
+/// descending). Stable while channels move: a channel that gets a message jumps to the top and
+/// is reported live; it is neither skipped nor repeated by later pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCursor {
+    pub before_at: DateTime<Utc>,
+    pub before_id: Uuid,
+}
+
+/// `GET /api/chat/channels` parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ChannelQuery {
+    /// Page size, 1–200 (50 when absent).
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// Channels older than this cursor (both or neither); the first page when absent.
+    #[serde(default)]
+    pub before_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub before_id: Option<Uuid>,
+}
+
+/// One page of the channel list, as the sidebar loads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPage {
+    pub channels: Vec<ChannelSummary>,
+    /// Whether older channels follow.
+    pub more: bool,
+    /// Unread messages in the channels after this page (0 when there are none), so the global
+    /// count is exact before every page is loaded.
+    pub unread_after: i64,
+}
 
 #[cfg(test)]
 mod tests {

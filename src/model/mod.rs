@@ -9,8 +9,8 @@ pub mod user;
 
 pub use account::{DisplayName, LoginInput, Password, SignupInput, Username, ValidationError};
 pub use chat::{
-    ChannelKind, ChannelName, ChannelSummary, HistoryPage, HistoryQuery, Message, MessageEdit,
-    MessageText, NewChannel, NewMessage, ReadUpTo,
+    ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
+    HistoryPage, HistoryQuery, Message, MessageEdit, MessageText, NewChannel, NewMessage, ReadUpTo,
 };
 pub use error::{ApiError, ErrorCode};
 pub use event::{ClientEvent, Cursor, Presence, ServerEvent};

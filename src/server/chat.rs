@@ -10,9 +10,10 @@ use super::error::ServerError;
 use super::realtime::writer::Draft;
 use super::realtime::Notice;
 use super::state::AppState;
-use crate::model::chat::{MAX_MEMBERS, MAX_PAGE};
+use crate::model::chat::{CHANNEL_PAGE, MAX_CHANNEL_PAGE, MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
-    ChannelName, ChannelSummary, HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
+    ChannelCursor, ChannelName, ChannelPage, ChannelQuery, ChannelSummary, HistoryPage, Message,
+    MessageText, NewChannel, NewMessage, User,
 };
 
 /// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
@@ -94,15 +95,56 @@ pub async fn channel(
     me: &User,
     channel_id: Uuid,
 ) -> Result<ChannelSummary, ServerError> {
-    db::channels::summaries(pool, me.id, Some(channel_id))
+    db::channels::summaries(pool, me.id, Some(channel_id), None, 1)
         .await?
         .pop()
         .ok_or(ServerError::NotFound)
 }
 
-/// All of `me`'s channels, newest activity first.
-pub async fn channels(pool: &PgPool, me: &User) -> Result<Vec<ChannelSummary>, ServerError> {
-    Ok(db::channels::summaries(pool, me.id, None).await?)
+/// A page of `me`'s channels, newest activity first (the JSON API's list).
+pub async fn channels(
+    pool: &PgPool,
+    me: &User,
+    query: &ChannelQuery,
+) -> Result<Vec<ChannelSummary>, ServerError> {
+    let after = match (query.before_at, query.before_id) {
+        (Some(before_at), Some(before_id)) => Some(ChannelCursor {
+            before_at,
+            before_id,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(ServerError::BadRequest(
+                "before_at and before_id go together.".into(),
+            ))
+        }
+    };
+    let limit = query
+        .limit
+        .unwrap_or(CHANNEL_PAGE)
+        .clamp(1, MAX_CHANNEL_PAGE);
+    Ok(db::channels::summaries(pool, me.id, None, after, limit).await?)
+}
+
+/// A page of `me`'s channels as the sidebar loads it: whether more follow, and how many unread
+/// messages those hold (counted only when there are more).
+pub async fn channel_page(
+    pool: &PgPool,
+    me: &User,
+    after: Option<ChannelCursor>,
+) -> Result<ChannelPage, ServerError> {
+    let mut channels = db::channels::summaries(pool, me.id, None, after, CHANNEL_PAGE + 1).await?;
+    let more = channels.len() as i64 > CHANNEL_PAGE;
+    channels.truncate(CHANNEL_PAGE as usize);
+    let unread_after = match channels.last() {
+        Some(last) if more => db::channels::unread_total(pool, me.id, Some(last.cursor())).await?,
+        _ => 0,
+    };
+    Ok(ChannelPage {
+        channels,
+        more,
+        unread_after,
+    })
 }
 
 async fn require_member(pool: &PgPool, me: &User, channel_id: Uuid) -> Result<(), ServerError> {
@@ -223,12 +265,16 @@ pub async fn move_read_mark(
     seq: Option<i64>,
 ) -> Result<(), ServerError> {
     let mut tx = pool.begin().await?;
-    let (read_seq, is_dm) =
-        db::channels::mark_read(&mut *tx, channel_id, me.id, seq.unwrap_or(i64::MAX))
-            .await?
-            .ok_or(ServerError::NotFound)?;
-    if is_dm {
-        db::messages::mark_dm_read(&mut *tx, channel_id, me.id, read_seq).await?;
+    let mark = db::channels::mark_read(&mut *tx, channel_id, me.id, seq.unwrap_or(i64::MAX))
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    // Opening a channel already read is the common case: no write, no commit to wait for, no
+    // NOTIFY (whose lock serialises commits, see DESIGN.md).
+    if !mark.moved {
+        return Ok(());
+    }
+    if mark.is_dm {
+        db::messages::mark_dm_read(&mut *tx, channel_id, me.id, mark.seq).await?;
     }
     Notice::Read {
         c: channel_id,
@@ -240,7 +286,11 @@ pub async fn move_read_mark(
     Ok(())
 }
 
-/// Unread messages across all of `me`'s channels.
-pub async fn unread_total(pool: &PgPool, me: &User) -> Result<i64, ServerError> {
-    Ok(db::channels::unread_total(pool, me.id).await?)
+/// Unread messages across `me`'s channels (those after `after` in the list, when given).
+pub async fn unread_total(
+    pool: &PgPool,
+    me: &User,
+    after: Option<ChannelCursor>,
+) -> Result<i64, ServerError> {
+    Ok(db::channels::unread_total(pool, me.id, after).await?)
 }

@@ -19,7 +19,8 @@ use super::error::{status_code, ServerError};
 use super::state::AppState;
 use super::{chat, db, realtime};
 use crate::model::{
-    ApiError, HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage, ReadUpTo, SignupInput,
+    ApiError, ChannelQuery, HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage,
+    ReadUpTo, SignupInput,
 };
 
 /// `Json` whose rejections use our error body.
@@ -139,8 +140,12 @@ async fn users(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> A
     Ok(Json(db::users::list_except(&state.pool, me.id).await?).into_response())
 }
 
-async fn list_channels(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
-    Ok(Json(chat::channels(&state.pool, &me).await?).into_response())
+async fn list_channels(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    ApiQuery(query): ApiQuery<ChannelQuery>,
+) -> ApiResult {
+    Ok(Json(chat::channels(&state.pool, &me, &query).await?).into_response())
 }
 
 async fn create_channel(
@@ -209,5 +214,8 @@ async fn delete_message(
 }
 
 async fn unread(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
-    Ok(Json(json!({ "unread": chat::unread_total(&state.pool, &me).await? })).into_response())
+    Ok(
+        Json(json!({ "unread": chat::unread_total(&state.pool, &me, None).await? }))
+            .into_response(),
+    )
 }

@@ -5,7 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::messages::{message_view, MessageRow};
-use crate::model::{ChannelKind, ChannelSummary, User};
+use crate::model::{ChannelCursor, ChannelKind, ChannelSummary, User};
 
 /// Creates the 1:1 channel for `dm_key` unless it exists; returns its id either way.
 /// Two concurrent calls meet on the unique `dm_key`: the second waits for the first to commit,
@@ -85,18 +85,33 @@ pub async fn is_member(
     Ok(found.is_some())
 }
 
-/// The user's channels (or just `only`, when given) in one query: members, last message, the
-/// user's unread count and the other members' read mark, newest activity first.
+/// A page of the user's channels (or just `only`, when given), newest activity first (ties by
+/// id, descending), starting after `after`: members, last message, the user's unread count and
+/// the other members' read mark. The page is chosen first, so the per-channel subqueries run
+/// for its rows only, whatever the number of channels the user is in.
 pub async fn summaries(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     only: Option<Uuid>,
+    after: Option<ChannelCursor>,
+    limit: i64,
 ) -> Result<Vec<ChannelSummary>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
-                  me.last_read_seq,
+        r#"WITH page AS MATERIALIZED (
+               SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
+                      me.last_read_seq, coalesce(c.last_message_at, c.created_at) AS activity
+                 FROM channel_members me
+                 JOIN chat_channels c ON c.id = me.channel_id
+                WHERE me.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2)
+                  AND ($3::timestamptz IS NULL
+                       OR (coalesce(c.last_message_at, c.created_at), c.id) < ($3, $4::uuid))
+                ORDER BY activity DESC, c.id DESC
+                LIMIT $5
+           )
+           SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
+                  c.last_read_seq,
                   (SELECT count(*) FROM messages m
-                    WHERE m.channel_id = c.id AND m.seq > me.last_read_seq
+                    WHERE m.channel_id = c.id AND m.seq > c.last_read_seq
                       AND m.user_id <> $1 AND NOT m.deleted) AS "unread!",
                   (SELECT coalesce(min(o.last_read_seq), 0) FROM channel_members o
                     WHERE o.channel_id = c.id AND o.user_id <> $1) AS "others_last_read_seq!",
@@ -108,14 +123,15 @@ pub async fn summaries(
                   lm.id AS "lm_id?", lm.seq AS "lm_seq?", lm.user_id AS "lm_user_id?",
                   lm.text AS "lm_text?", lm.created_at AS "lm_created_at?",
                   lm.updated_at AS "lm_updated_at?", lm.deleted AS "lm_deleted?"
-             FROM channel_members me
-             JOIN chat_channels c ON c.id = me.channel_id
+             FROM page c
              LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.channel_id = c.id
                                  ORDER BY m.seq DESC LIMIT 1) lm ON true
-            WHERE me.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2)
-            ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id"#,
+            ORDER BY c.activity DESC, c.id DESC"#,
         user_id,
-        only
+        only,
+        after.map(|a| a.before_at),
+        after.map(|a| a.before_id),
+        limit
     )
     .fetch_all(db)
     .await?;
@@ -165,36 +181,64 @@ pub async fn summaries(
 }
 
 /// Moves the member's read mark forward to `seq` (never back, never past the newest message).
-/// Returns the new mark, or `None` when the user is not a member.
+/// Returns the new mark, whether the channel is a 1:1, and whether the mark moved (re-reading
+/// a channel already read writes nothing), or `None` when the user is not a member.
 pub async fn mark_read(
     db: impl PgExecutor<'_>,
     channel_id: Uuid,
     user_id: Uuid,
     seq: i64,
-) -> Result<Option<(i64, bool)>, sqlx::Error> {
-    let row = sqlx::query!(
-        "UPDATE channel_members me
-            SET last_read_seq = greatest(me.last_read_seq, least($3, c.last_seq)),
-                last_read_at = now()
-           FROM chat_channels c
-          WHERE me.channel_id = $1 AND me.user_id = $2 AND c.id = me.channel_id
-      RETURNING me.last_read_seq, c.kind = 'dm' AS \"is_dm!\"",
+) -> Result<Option<ReadMark>, sqlx::Error> {
+    sqlx::query_as!(
+        ReadMark,
+        r#"WITH target AS (
+               SELECT me.channel_id, me.user_id, me.last_read_seq AS old, c.kind = 'dm' AS is_dm,
+                      greatest(me.last_read_seq, least($3, c.last_seq)) AS new
+                 FROM channel_members me JOIN chat_channels c ON c.id = me.channel_id
+                WHERE me.channel_id = $1 AND me.user_id = $2
+           ), moved AS (
+               -- `greatest` again: a concurrent mark may have gone further meanwhile.
+               UPDATE channel_members me
+                  SET last_read_seq = greatest(me.last_read_seq, t.new), last_read_at = now()
+                 FROM target t
+                WHERE me.channel_id = t.channel_id AND me.user_id = t.user_id AND t.new > t.old
+            RETURNING me.last_read_seq
+           )
+           SELECT coalesce((SELECT last_read_seq FROM moved), t.new) AS "seq!",
+                  t.is_dm AS "is_dm!", EXISTS (SELECT 1 FROM moved) AS "moved!"
+             FROM target t"#,
         channel_id,
         user_id,
         seq
     )
     .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| (r.last_read_seq, r.is_dm)))
+    .await
 }
 
-/// Unread messages across all of the user's channels.
-pub async fn unread_total(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
+/// A member's read mark after [`mark_read`].
+pub struct ReadMark {
+    pub seq: i64,
+    pub is_dm: bool,
+    pub moved: bool,
+}
+
+/// Unread messages across the user's channels (only those after `after` in the list order,
+/// when given).
+pub async fn unread_total(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    after: Option<ChannelCursor>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM channel_members me
+             JOIN chat_channels c ON c.id = me.channel_id
              JOIN messages m ON m.channel_id = me.channel_id AND m.seq > me.last_read_seq
-            WHERE me.user_id = $1 AND m.user_id <> $1 AND NOT m.deleted"#,
-        user_id
+            WHERE me.user_id = $1 AND m.user_id <> $1 AND NOT m.deleted
+              AND ($2::timestamptz IS NULL
+                   OR (coalesce(c.last_message_at, c.created_at), c.id) < ($2, $3::uuid))"#,
+        user_id,
+        after.map(|a| a.before_at),
+        after.map(|a| a.before_id)
     )
     .fetch_one(db)
     .await

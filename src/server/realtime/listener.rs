@@ -249,7 +249,10 @@ async fn deliver_one(
         }
         Notice::Channel { c } => {
             for user in hub.connected(members.of(&c).iter()) {
-                if let Some(channel) = db::channels::summaries(pool, user, Some(c)).await?.pop() {
+                if let Some(channel) = db::channels::summaries(pool, user, Some(c), None, 1)
+                    .await?
+                    .pop()
+                {
                     let frame = Frame::new(&ServerEvent::ChannelAdded { channel });
                     hub.to_users([user].iter(), None, &frame);
                 }
