@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use hyper::Method;
 use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -37,6 +38,9 @@ pub struct Dataset {
     pub copy_rows_per_s: f64,
     pub channel_list: Summary,
     pub channel_list_sql_floor: Summary,
+    /// The sidebar's server function: the first page and the unread count of the rest.
+    pub sidebar_first_load: Summary,
+    pub sidebar_first_load_sql_floor: Summary,
     pub history_page: Summary,
     pub history_page_sql_floor: Summary,
     pub auth_me: Summary,
@@ -145,6 +149,7 @@ pub async fn measure(
         Samples::default(),
         Samples::default(),
     );
+    let (mut sidebar, mut sidebar_floor) = (Samples::default(), Samples::default());
     let mut list_bytes = 0;
     for i in 0..size.requests + warm {
         let reply = http.get("/api/chat/channels", false).await?;
@@ -156,7 +161,26 @@ pub async fn measure(
             sqlx::query(
                 "SELECT c.id, c.kind, c.name, c.last_seq, c.last_message_at, m.last_read_seq
                    FROM channel_members m JOIN chat_channels c ON c.id = m.channel_id
-                  WHERE m.user_id = $1 ORDER BY c.last_message_at DESC NULLS LAST",
+                  WHERE m.user_id = $1
+                  ORDER BY coalesce(c.last_message_at, c.created_at) DESC, c.id DESC
+                  LIMIT 50",
+            )
+            .bind(me)
+            .fetch_all(pool),
+        )
+        .await?;
+        // The sidebar's first load: the same page, plus the unread count of every other channel.
+        let sidebar_reply = http
+            .request(Method::POST, "/api/fn/channels", None, false)
+            .await?;
+        if sidebar_reply.status != 200 {
+            return Err(format!("sidebar page answered {}", sidebar_reply.status).into());
+        }
+        let unread_floor = timed(
+            sqlx::query(
+                "SELECT count(*) FROM channel_members me
+                   JOIN messages m ON m.channel_id = me.channel_id AND m.seq > me.last_read_seq
+                  WHERE me.user_id = $1 AND m.user_id <> $1 AND NOT m.deleted",
             )
             .bind(me)
             .fetch_all(pool),
@@ -165,6 +189,8 @@ pub async fn measure(
         if i >= warm {
             list.push(reply.elapsed);
             list_floor.push(floor);
+            sidebar.push(sidebar_reply.elapsed);
+            sidebar_floor.push(floor + unread_floor);
         }
     }
     for i in 0..(size.requests * 5) + warm {
@@ -208,6 +234,8 @@ pub async fn measure(
         copy_rows_per_s: round3(rows as f64 / copy_s),
         channel_list: list.summary(),
         channel_list_sql_floor: list_floor.summary(),
+        sidebar_first_load: sidebar.summary(),
+        sidebar_first_load_sql_floor: sidebar_floor.summary(),
         history_page: page.summary(),
         history_page_sql_floor: page_floor.summary(),
         auth_me: me_samples.summary(),

@@ -106,7 +106,9 @@ impl Connection {
                     last_heard = Instant::now();
                     match incoming? {
                         Ok(WsMessage::Text(text)) => {
-                            if let Err(closing) = self.handle(text.as_str()).await {
+                            // Boxed: handling a frame (queries, replays) needs far more state
+                            // than waiting does, and an idle connection should not carry it.
+                            if let Err(closing) = Box::pin(self.handle(text.as_str())).await {
                                 return closing;
                             }
                         }
@@ -123,7 +125,7 @@ impl Connection {
                     if let Some(code) = frame.close {
                         return Some((code, "the service is unavailable; reconnect later"));
                     }
-                    let send = self.socket.send(WsMessage::Text(frame.json));
+                    let send = self.socket.send(WsMessage::Text(frame.json.clone()));
                     tokio::select! {
                         sent = send => sent.ok()?,
                         // Blocked on a full socket while the queue filled up behind it.
@@ -145,7 +147,7 @@ impl Connection {
     async fn emit(&mut self, event: &ServerEvent) -> Result<(), Option<Closing>> {
         let frame = Frame::new(event);
         self.socket
-            .send(WsMessage::Text(frame.json))
+            .send(WsMessage::Text(frame.json.clone()))
             .await
             .map_err(|_| None)
     }
