@@ -547,7 +547,7 @@ impl Context<'_> {
         let (counts, window): (&[usize], _) = if self.plan.smoke {
             (&[20], secs(3))
         } else {
-            (&[1_000, 2_500, 5_000], secs(20))
+            (&[1_000, 1_500, 2_000, 2_500, 3_000, 4_000, 5_000], secs(20))
         };
         let mut steps = Vec::new();
         let mut most = 0;
@@ -575,7 +575,7 @@ impl Context<'_> {
         let tried = counts.last().copied().unwrap_or(0) as f64;
         report.add(
             Scenario::Actions,
-            "most active users with every action's p99 ≤ 100 ms (steps 1,000 / 2,500 / 5,000)",
+            "most active users with every action's p99 ≤ 100 ms (steps 1,000, 1,500 … 3,000, 4,000, 5,000)",
             most as f64,
             "users",
             "largest step tried",
