@@ -1,13 +1,16 @@
-//! The bus listener: one `LISTEN` connection per instance. It turns notices into events (loading
-//! rows once per batch of notices), and hands them to the hub. When the connection drops it
-//! listens again and tells every local client to `resume`, which fills the gap from the table.
+//! The bus listener: one `LISTEN` connection per instance. It turns notices into events (new
+//! messages ride in the notice, or are loaded once per batch of notices) and hands them to the
+//! hub; the unread counts they change are sent by a task of their own. When the connection
+//! drops it listens again and tells every local client to `resume`, which fills the gap from
+//! the table.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::hub::{Frame, Hub};
@@ -22,13 +25,14 @@ const MAX_NOTICES: usize = 1024;
 const MAX_CACHED_CHANNELS: usize = 50_000;
 
 pub fn start(pool: PgPool, hub: Arc<Hub>) {
+    let states = States::start(pool.clone(), hub.clone());
     tokio::spawn(async move {
         let mut backoff = Duration::from_millis(100);
         // Sockets were told the service is down (once per outage, not at every retry).
         let mut outage_announced = false;
         loop {
             let mut listened = false;
-            let result = listen(&pool, &hub, &mut listened).await;
+            let result = listen(&pool, &hub, &states, &mut listened).await;
             if pool.is_closed() {
                 break; // shutting down
             }
@@ -58,7 +62,12 @@ pub fn start(pool: PgPool, hub: Arc<Hub>) {
 
 /// Listens until the connection is lost (`Ok`) or fails (`Err`); `listened` tells whether it
 /// got as far as listening.
-async fn listen(pool: &PgPool, hub: &Hub, listened: &mut bool) -> Result<(), sqlx::Error> {
+async fn listen(
+    pool: &PgPool,
+    hub: &Hub,
+    states: &States,
+    listened: &mut bool,
+) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(BUS).await?;
     *listened = true;
@@ -86,7 +95,7 @@ async fn listen(pool: &PgPool, hub: &Hub, listened: &mut bool) -> Result<(), sql
                 }
             })
             .collect();
-        if let Err(e) = deliver(pool, hub, &mut members, notices).await {
+        if let Err(e) = deliver(pool, hub, states, &mut members, notices).await {
             // The events are lost for this instance's clients: make them catch up.
             tracing::warn!(error = %e, "could not deliver notices; clients will resync");
             hub.to_everyone(&Frame::new(&ServerEvent::Resync));
@@ -130,6 +139,7 @@ impl Members {
 async fn deliver(
     pool: &PgPool,
     hub: &Hub,
+    states: &States,
     members: &mut Members,
     notices: Vec<Notice>,
 ) -> Result<(), sqlx::Error> {
@@ -172,7 +182,8 @@ async fn deliver(
         }
     }
     fresh.flush(pool, hub, members, &mut changed).await?;
-    send_states(pool, hub, members, &changed).await
+    states.request(changed.into_iter().map(|c| (c, members.of(&c))).collect());
+    Ok(())
 }
 
 /// A new message as the notice carried it.
@@ -281,21 +292,45 @@ async fn deliver_one(
     Ok(())
 }
 
+/// Channels whose members' standing changed, with their members.
+type Changed = BTreeMap<Uuid, Arc<Vec<Uuid>>>;
+
+/// The task that sends `channel_state` events, apart from the listener: counting unread
+/// messages takes a query, and the listener must not wait for it before the next messages go
+/// out (measured: under load the listener fell behind by milliseconds per batch). Requests that
+/// pile up while a query runs are merged into one. The values are absolute, read after the
+/// events that changed them were handed to the hub.
+struct States(mpsc::UnboundedSender<Changed>);
+
+impl States {
+    fn start(pool: PgPool, hub: Arc<Hub>) -> Self {
+        let (requests, mut queue) = mpsc::unbounded_channel::<Changed>();
+        tokio::spawn(async move {
+            while let Some(mut changed) = queue.recv().await {
+                while let Ok(more) = queue.try_recv() {
+                    changed.extend(more);
+                }
+                if let Err(e) = send_states(&pool, &hub, &changed).await {
+                    // Counts stay as they were until the channel's next change or reconnect.
+                    tracing::warn!(error = %e, "could not send channel states");
+                }
+            }
+        });
+        Self(requests)
+    }
+
+    fn request(&self, changed: Changed) {
+        if !changed.is_empty() {
+            // The task lives as long as the runtime; a send can only fail during shutdown.
+            let _ = self.0.send(changed);
+        }
+    }
+}
+
 /// Sends each connected member of the channels their absolute unread count and read marks.
-async fn send_states(
-    pool: &PgPool,
-    hub: &Hub,
-    members: &Members,
-    channels: &BTreeSet<Uuid>,
-) -> Result<(), sqlx::Error> {
-    if channels.is_empty() {
-        return Ok(());
-    }
-    let channel_ids: Vec<Uuid> = channels.iter().copied().collect();
-    let mut everyone = Vec::new();
-    for channel in &channel_ids {
-        everyone.extend(members.of(channel).iter().copied());
-    }
+async fn send_states(pool: &PgPool, hub: &Hub, channels: &Changed) -> Result<(), sqlx::Error> {
+    let channel_ids: Vec<Uuid> = channels.keys().copied().collect();
+    let everyone: HashSet<Uuid> = channels.values().flat_map(|m| m.iter().copied()).collect();
     let counted = hub.connected(everyone.iter());
     if counted.is_empty() {
         return Ok(());
