@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::api;
 use crate::model::{
-    ChannelCursor, ChannelPage, ChannelSummary, Message, MessageText, Presence, User,
+    ChannelCursor, ChannelPage, ChannelSummary, ErrorCode, Message, MessageText, Presence, User,
 };
 pub use connection::Connection;
 
@@ -228,6 +228,8 @@ impl ChatClient {
         spawn_local(async move {
             match api::list_channels(None).await {
                 Ok(page) => {
+                    // Channels fetched one by one are fetched again if still open.
+                    this.looked_up.update_value(HashSet::clear);
                     this.channels.set(Vec::new());
                     this.took_page(page);
                     this.list_state.set(ListState::Ready);
@@ -316,9 +318,11 @@ impl ChatClient {
         spawn_local(async move {
             match api::get_channel(channel_id).await {
                 Ok(channel) => this.put_channel(channel),
-                Err(_) => this.missing.update(|ids| {
+                Err(e) if e.code == ErrorCode::NotFound => this.missing.update(|ids| {
                     ids.insert(channel_id);
                 }),
+                // Asked again when the list reloads (on reconnect).
+                Err(e) => leptos::logging::warn!("chat: channel {channel_id}: {}", e.message),
             }
         });
     }
