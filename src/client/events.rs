@@ -14,7 +14,7 @@ const TYPING_LASTS: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ChatClient {
     pub(super) fn receive_frame(&self, text: &str) {
-        match serde_json::from_str::<ServerEvent>(text) {
+        match ServerEvent::from_json(text.as_bytes()) {
             Ok(event) => self.apply(event),
             Err(e) => leptos::logging::warn!("chat: unreadable event: {e}"),
         }
