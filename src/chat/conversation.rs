@@ -259,8 +259,7 @@ fn MessageItem(
             .map(|m| m.display_name.clone())
             .unwrap_or_else(|| "Someone".into())
     });
-    let local = message.created_at.with_timezone(&chrono::Local);
-    let time = local.format("%H:%M").to_string();
+    let time = super::time::clock(message.created_at);
     let datetime = message.created_at.to_rfc3339();
     let editing = RwSignal::new(false);
     let (id, channel_id) = (message.id, message.channel_id);
@@ -455,9 +454,6 @@ fn describe(presence: &Presence, now: DateTime<Utc>) -> String {
         0 => "last seen just now".to_owned(),
         1..60 => format!("last seen {minutes} min ago"),
         60..1440 => format!("last seen {} h ago", minutes / 60),
-        _ => format!(
-            "last seen on {}",
-            seen.with_timezone(&chrono::Local).format("%e %b")
-        ),
+        _ => format!("last seen on {}", super::time::day_month(seen)),
     }
 }

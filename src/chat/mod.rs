@@ -9,6 +9,7 @@ mod interface;
 mod provider;
 mod start;
 pub mod text;
+mod time;
 mod user_context;
 
 pub use identicon::Identicon;
