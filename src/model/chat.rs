@@ -25,6 +25,7 @@ pub struct Message {
     pub seq: i64,
     pub user_id: Uuid,
     pub text: String,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub created_at: DateTime<Utc>,
     pub edited: bool,
     pub deleted: bool,
@@ -38,7 +39,9 @@ pub struct ChannelSummary {
     pub kind: ChannelKind,
     pub name: Option<String>,
     pub members: Vec<User>,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "super::time::deserialize_option")]
     pub last_message_at: Option<DateTime<Utc>>,
     /// The newest sequence in the channel (0 when empty).
     pub last_seq: i64,

@@ -154,6 +154,7 @@ pub enum ServerEvent {
 pub struct Presence {
     pub user_id: Uuid,
     pub online: bool,
+    #[serde(default, deserialize_with = "super::time::deserialize_option")]
     pub last_seen_at: Option<DateTime<Utc>>,
 }
 

@@ -5,6 +5,7 @@ pub mod account;
 pub mod chat;
 pub mod error;
 pub mod event;
+mod time;
 pub mod user;
 
 pub use account::{DisplayName, LoginInput, Password, SignupInput, Username, ValidationError};
