@@ -6,13 +6,26 @@ use uuid::Uuid;
 
 use super::{User, ValidationError};
 
+// Read from its name through `String`, as `ErrorCode` is (a smaller decoder in the WASM).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum ChannelKind {
     /// A 1:1 conversation; at most one exists per pair of users.
     Dm,
     /// A named conversation of any number of members.
     Group,
+}
+
+impl TryFrom<String> for ChannelKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        match name.as_str() {
+            "dm" => Ok(Self::Dm),
+            "group" => Ok(Self::Group),
+            _ => Err(format!("unknown channel kind `{name}`")),
+        }
+    }
 }
 
 /// A message. Text of a deleted message is never sent to anyone: it arrives empty with
@@ -260,6 +273,19 @@ mod tests {
             MessageText::parse(&"é".repeat(4000)).is_ok(),
             "characters, not bytes"
         );
+    }
+
+    #[test]
+    fn channel_kinds_read_back_from_their_json_names() {
+        for kind in [ChannelKind::Dm, ChannelKind::Group] {
+            let json = serde_json::to_string(&kind).unwrap_or_default();
+            assert_eq!(serde_json::from_str::<ChannelKind>(&json).ok(), Some(kind));
+        }
+        assert_eq!(
+            serde_json::to_string(&ChannelKind::Dm).ok().as_deref(),
+            Some(r#""dm""#)
+        );
+        assert!(serde_json::from_str::<ChannelKind>(r#""room""#).is_err());
     }
 
     #[test]

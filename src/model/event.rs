@@ -193,24 +193,6 @@ mod decode {
     use super::{Presence, ServerEvent};
     use crate::model::{ApiError, ChannelSummary, Message};
 
-    #[derive(Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    enum Kind {
-        Ready,
-        Message,
-        MessageUpdated,
-        Ack,
-        Nack,
-        ChannelState,
-        ChannelAdded,
-        Presence,
-        Typing,
-        Reset,
-        Resync,
-        Error,
-        Pong,
-    }
-
     /// `presence` is a list in `ready` and one entry in `presence`.
     enum PresenceField {
         One(Presence),
@@ -238,11 +220,12 @@ mod decode {
         }
     }
 
-    /// Every field of every server event; which ones must be present depends on `type`.
+    /// Every field of every server event; which ones must be present depends on `type` (read
+    /// as a string: a derived enum decoder would cost more).
     #[derive(Deserialize)]
     struct Frame {
         #[serde(rename = "type")]
-        kind: Kind,
+        kind: String,
         version: Option<u32>,
         user_id: Option<Uuid>,
         presence: Option<PresenceField>,
@@ -265,8 +248,8 @@ mod decode {
         /// Reads one JSON frame (as `serde_json::from_slice::<ServerEvent>` would).
         pub fn from_json(frame: &[u8]) -> Result<Self, serde_json::Error> {
             let f: Frame = serde_json::from_slice(frame)?;
-            Ok(match f.kind {
-                Kind::Ready => Self::Ready {
+            Ok(match f.kind.as_str() {
+                "ready" => Self::Ready {
                     version: need(f.version, "version")?,
                     user_id: need(f.user_id, "user_id")?,
                     presence: match need(f.presence, "presence")? {
@@ -276,31 +259,31 @@ mod decode {
                         }
                     },
                 },
-                Kind::Message => Self::Message {
+                "message" => Self::Message {
                     message: need(f.message, "message")?,
                 },
-                Kind::MessageUpdated => Self::MessageUpdated {
+                "message_updated" => Self::MessageUpdated {
                     message: need(f.message, "message")?,
                 },
-                Kind::Ack => Self::Ack {
+                "ack" => Self::Ack {
                     id: need(f.id, "id")?,
                     message: need(f.message, "message")?,
                 },
-                Kind::Nack => Self::Nack {
+                "nack" => Self::Nack {
                     id: need(f.id, "id")?,
                     error: need(f.error, "error")?,
                 },
-                Kind::ChannelState => Self::ChannelState {
+                "channel_state" => Self::ChannelState {
                     channel_id: need(f.channel_id, "channel_id")?,
                     last_seq: need(f.last_seq, "last_seq")?,
                     unread: need(f.unread, "unread")?,
                     my_last_read_seq: need(f.my_last_read_seq, "my_last_read_seq")?,
                     others_last_read_seq: need(f.others_last_read_seq, "others_last_read_seq")?,
                 },
-                Kind::ChannelAdded => Self::ChannelAdded {
+                "channel_added" => Self::ChannelAdded {
                     channel: need(f.channel, "channel")?,
                 },
-                Kind::Presence => Self::Presence {
+                "presence" => Self::Presence {
                     presence: match need(f.presence, "presence")? {
                         PresenceField::One(presence) => presence,
                         PresenceField::Many(_) => {
@@ -308,18 +291,19 @@ mod decode {
                         }
                     },
                 },
-                Kind::Typing => Self::Typing {
+                "typing" => Self::Typing {
                     channel_id: need(f.channel_id, "channel_id")?,
                     user_id: need(f.user_id, "user_id")?,
                 },
-                Kind::Reset => Self::Reset {
+                "reset" => Self::Reset {
                     channel_id: need(f.channel_id, "channel_id")?,
                 },
-                Kind::Resync => Self::Resync,
-                Kind::Error => Self::Error {
+                "resync" => Self::Resync,
+                "error" => Self::Error {
                     error: need(f.error, "error")?,
                 },
-                Kind::Pong => Self::Pong,
+                "pong" => Self::Pong,
+                other => return Err(de::Error::custom(format!("unknown event type `{other}`"))),
             })
         }
     }
