@@ -5,8 +5,7 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
-use parley::server::{db, router, seed, AppState, Config};
+use parley::server::{db, router, seed, serve, AppState, Config};
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -29,6 +28,9 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn Error>> {
     let config = Config::load()?;
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
@@ -41,23 +43,16 @@ async fn run() -> Result<(), Box<dyn Error>> {
     tokio::spawn(expire_sessions(pool.clone()));
 
     let addr = config.leptos_options.site_addr;
+    let settings = config.settings();
     let state = AppState::new(
         config.leptos_options.clone(),
         pool.clone(),
-        config.settings(),
+        settings.clone(),
     );
-    // Chat frames are small and latency-bound: send them at once (no Nagle delay).
-    let listener = TcpListener::bind(addr).await?.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
+    let listener = TcpListener::bind(addr).await?;
     tracing::info!("serving http://{addr}");
     let realtime = state.realtime.clone();
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve(listener, router(state), &settings.serve, shutdown_signal()).await;
     realtime.shut_down(&pool).await;
     pool.close().await;
     tracing::info!("stopped cleanly");

@@ -10,7 +10,9 @@ pub async fn signup(input: SignupInput) -> Result<User, ApiError> {
     use crate::server::{auth, context};
     context::respond(
         async {
-            let signed_in = auth::sign_up(&context::app_state()?, &input).await?;
+            let state = context::app_state()?;
+            let (address, headers) = (context::client_address()?, context::request_headers()?);
+            let signed_in = auth::sign_up(&state, &input, address, &headers).await?;
             context::set_cookie(signed_in.cookie);
             Ok(signed_in.user)
         }
@@ -24,7 +26,9 @@ pub async fn login(input: LoginInput) -> Result<User, ApiError> {
     use crate::server::{auth, context};
     context::respond(
         async {
-            let signed_in = auth::sign_in(&context::app_state()?, &input).await?;
+            let state = context::app_state()?;
+            let (address, headers) = (context::client_address()?, context::request_headers()?);
+            let signed_in = auth::sign_in(&state, &input, address, &headers).await?;
             context::set_cookie(signed_in.cookie);
             Ok(signed_in.user)
         }
@@ -40,6 +44,21 @@ pub async fn logout() -> Result<(), ApiError> {
         async {
             let cookie =
                 auth::sign_out(&context::app_state()?, &context::request_headers()?).await?;
+            context::set_cookie(cookie);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends every session of the signed-in user, on every device, and clears this one's cookie.
+#[server(prefix = "/api/fn", endpoint = "logout_everywhere")]
+pub async fn logout_everywhere() -> Result<(), ApiError> {
+    use crate::server::{auth, context};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            let cookie = auth::sign_out_everywhere(&context::app_state()?, &me).await?;
             context::set_cookie(cookie);
             Ok(())
         }

@@ -42,11 +42,9 @@ pub async fn create_channel(input: NewChannel) -> Result<ChannelSummary, ApiErro
     context::respond(
         async {
             let me = context::require_user().await?;
-            Ok(
-                chat::create_channel(&context::app_state()?.pool, &me, &input)
-                    .await?
-                    .0,
-            )
+            Ok(chat::create_channel(&context::app_state()?, &me, &input)
+                .await?
+                .0)
         }
         .await,
     )
@@ -85,7 +83,7 @@ pub async fn edit_message(id: Uuid, text: String) -> Result<Message, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::edit(&context::app_state()?.pool, &me, id, &text).await
+            chat::edit(&context::app_state()?, &me, id, &text).await
         }
         .await,
     )
@@ -98,7 +96,7 @@ pub async fn delete_message(id: Uuid) -> Result<Message, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::delete(&context::app_state()?.pool, &me, id).await
+            chat::delete(&context::app_state()?, &me, id).await
         }
         .await,
     )
@@ -111,7 +109,7 @@ pub async fn mark_read(channel_id: Uuid, seq: Option<i64>) -> Result<ChannelSumm
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::mark_read(&context::app_state()?.pool, &me, channel_id, seq).await
+            chat::mark_read(&context::app_state()?, &me, channel_id, seq).await
         }
         .await,
     )

@@ -12,11 +12,10 @@
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
 use parley::model::{NewChannel, SignupInput};
-use parley::server::{auth, chat, db, router, AppState, Settings};
+use parley::server::{auth, chat, db, router, serve, AppState, Settings};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::PgPool;
@@ -114,10 +113,12 @@ async fn product(pool: PgPool, rounds: usize) -> Result<Vec<Duration>, Failure> 
             display_name: name.to_owned(),
             password: "latency benchmark".to_owned(),
         };
-        people.push(auth::sign_up(&state, &input).await?);
+        let nobody = std::net::IpAddr::from([127, 0, 0, 1]);
+        let no_headers = axum::http::HeaderMap::new();
+        people.push(auth::sign_up(&state, &input, nobody, &no_headers).await?);
     }
     let channel = chat::create_channel(
-        &pool,
+        &state,
         &people[0].user,
         &NewChannel {
             members: vec![people[1].user.id],
@@ -129,11 +130,17 @@ async fn product(pool: PgPool, rounds: usize) -> Result<Vec<Duration>, Failure> 
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    // As the server binary does: small frames go out at once.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
+    // As the server binary serves (small frames go out at once).
+    let serve_settings = state.settings.serve.clone();
+    tokio::spawn(async move {
+        serve(
+            listener,
+            router(state),
+            &serve_settings,
+            std::future::pending(),
+        )
+        .await
     });
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
     let mut sockets = Vec::new();
     for person in &people {
         let cookie = person

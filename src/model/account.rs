@@ -105,11 +105,30 @@ pub(crate) fn visible_text<'a>(
     Ok(text)
 }
 
-/// Control characters, zero-width characters and bidirectional overrides: they let one name
-/// impersonate another or garble the text around it.
+/// Control characters, zero-width characters, bidirectional marks and overrides, fillers that
+/// render as nothing (Hangul fillers, the Braille blank), soft hyphens, line and paragraph
+/// separators, interlinear annotations and tag characters: they let one name impersonate
+/// another, look empty, or garble the text around it.
 fn is_invisible(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
 }
 
 /// A password: 8–1024 characters, kept exactly as typed. Deliberately not `Debug`, so it cannot
@@ -254,6 +273,30 @@ mod tests {
     fn display_name_rejects_invisible_characters() {
         assert!(DisplayName::parse("Bob \u{202E}kcilc").is_err());
         assert!(DisplayName::parse("Bo\u{200B}b").is_err());
+        // What the first validator let through: marks, fillers, separators, tags.
+        for sneaky in [
+            '\u{061C}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{FFA0}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{00AD}',
+            '\u{E0000}',
+            '\u{E0041}',
+            '\u{E007F}',
+        ] {
+            assert!(
+                DisplayName::parse(&format!("Bo{sneaky}b")).is_err(),
+                "U+{:04X}",
+                u32::from(sneaky)
+            );
+        }
+        assert!(
+            DisplayName::parse("\u{3164}").is_err(),
+            "a name that looks empty"
+        );
         assert!(
             DisplayName::parse("Bob\n").is_ok(),
             "trailing whitespace is trimmed"

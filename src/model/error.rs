@@ -30,6 +30,11 @@ pub enum ErrorCode {
     /// The request came from another site.
     Forbidden,
     RateLimited,
+    /// The request named a host this server does not serve (`Host` is not its public origin):
+    /// refused before anything else, against DNS rebinding.
+    MisdirectedRequest,
+    /// The request took too long to arrive or to answer.
+    RequestTimeout,
     /// A dependency (the database) is down; retry later.
     Unavailable,
     /// A bug or an unexpected failure; details are in the server log only.
@@ -50,6 +55,8 @@ impl TryFrom<String> for ErrorCode {
             "payload_too_large" => Self::PayloadTooLarge,
             "forbidden" => Self::Forbidden,
             "rate_limited" => Self::RateLimited,
+            "misdirected_request" => Self::MisdirectedRequest,
+            "request_timeout" => Self::RequestTimeout,
             "unavailable" => Self::Unavailable,
             "internal" => Self::Internal,
             _ => return Err(format!("unknown error code `{name}`")),
@@ -115,6 +122,8 @@ mod tests {
             PayloadTooLarge,
             Forbidden,
             RateLimited,
+            MisdirectedRequest,
+            RequestTimeout,
             Unavailable,
             Internal,
         ];

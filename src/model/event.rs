@@ -44,6 +44,14 @@ pub mod close {
 /// Cursors one `hello` or `resume` may carry (a client with more sends several `resume`s).
 pub const MAX_CURSORS: usize = 500;
 
+/// Messages one `hello` or `resume` frame may replay in all; channels beyond it get `reset`.
+/// Below the connection's queue (1,024 frames), so a replay never cuts its own socket off.
+pub const MAX_REPLAY_PER_FRAME: i64 = 800;
+
+/// Message text one `hello` or `resume` frame may replay in all (bytes); channels beyond it get
+/// `reset`, so a frame's replay holds a bounded amount of memory whatever the messages hold.
+pub const MAX_REPLAY_BYTES_PER_FRAME: i64 = 1024 * 1024;
+
 /// Largest frame a client may send (a 4,000-character message is far below it).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 

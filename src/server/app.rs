@@ -1,6 +1,7 @@
 //! The router: server-rendered pages and server functions (Leptos), the JSON API, static files,
 //! and the layers around them. Tests build exactly this router.
 
+use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::Redirect;
 use axum::routing::get;
@@ -9,10 +10,11 @@ use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::state::AppState;
-use super::{auth, http, limits, security};
+use super::{auth, http, security};
 use crate::app::{shell, App};
 
 /// Largest request body accepted anywhere (a 4,000-character message is far below it).
@@ -46,13 +48,23 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::refuse_cross_site_writes,
         ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Bounds the time to an answer (a slowly sent body included). Streams (WebSocket, SSE)
+        // answer at once and stream afterwards, beyond its reach.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.settings.serve.request_timeout,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            limits::sign_in_attempts,
+            security::refuse_foreign_hosts,
         ))
-        .layer(middleware::from_fn(security::headers))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(http::json_errors))
+        // Outside the JSON error layer, so errors it rebuilds keep the security headers.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

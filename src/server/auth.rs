@@ -3,6 +3,7 @@
 //! turn a request's cookie into the signed-in user. The user always comes from the session,
 //! never from a URL or a body.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -16,17 +17,32 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use cookie::{Cookie, SameSite};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::db;
 use super::error::ServerError;
+use super::realtime::hub::Holder;
+use super::realtime::Notice;
 use super::state::{AppState, Settings};
 use crate::model::{LoginInput, Password, SignupInput, User};
 
+/// The session cookie's name over plain http (development, loopback).
 pub const SESSION_COOKIE: &str = "parley_session";
+/// Its name over https: the `__Host-` prefix makes browsers refuse it unless it is `Secure`,
+/// has `Path=/` and no `Domain`, so a sibling subdomain cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-parley_session";
+
+/// The session cookie's name under these settings.
+pub fn session_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure_cookies {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Longest cookie value we bother to look up (ours are 43 characters).
 const MAX_TOKEN_LEN: usize = 128;
@@ -42,8 +58,8 @@ impl SessionToken {
     }
 
     /// What the database stores and looks up.
-    pub fn hash(&self) -> Vec<u8> {
-        Sha256::digest(self.0.as_bytes()).to_vec()
+    pub fn hash(&self) -> [u8; 32] {
+        Sha256::digest(self.0.as_bytes()).into()
     }
 }
 
@@ -53,9 +69,39 @@ pub struct SignedIn {
     pub cookie: HeaderValue,
 }
 
-pub async fn sign_up(state: &AppState, input: &SignupInput) -> Result<SignedIn, ServerError> {
+/// A request's live session.
+pub struct Session {
+    pub user: User,
+    /// SHA-256 of the token: how the session is named in the database and on the bus.
+    pub token_hash: [u8; 32],
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// Who holds a connection opened with this session.
+    pub fn holder(&self) -> Holder {
+        Holder {
+            user_id: self.user.id,
+            session: Some(self.token_hash),
+        }
+    }
+}
+
+/// Signs up from `address`. The name is checked before the password is hashed (a taken
+/// name costs a lookup, not a hash); sign-ups per address are limited. `headers` are the
+/// request's: a session it already carries is ended (a new session, never a reused one).
+pub async fn sign_up(
+    state: &AppState,
+    input: &SignupInput,
+    address: IpAddr,
+    headers: &HeaderMap,
+) -> Result<SignedIn, ServerError> {
     let valid = input.parse()?;
-    let hash = hash_password(valid.password).await?;
+    state.limits.sign_up(address)?;
+    if db::users::username_taken(&state.pool, valid.username.as_str()).await? {
+        return Err(ServerError::UsernameTaken);
+    }
+    let hash = hash_password_bounded(state, valid.password).await?;
     let user = db::users::insert(
         &state.pool,
         Uuid::new_v4(),
@@ -65,12 +111,23 @@ pub async fn sign_up(state: &AppState, input: &SignupInput) -> Result<SignedIn, 
     )
     .await?;
     tracing::info!(user_id = %user.id, "signed up");
-    start_session(state, user).await
+    start_session(state, user, headers).await
 }
 
-pub async fn sign_in(state: &AppState, input: &LoginInput) -> Result<SignedIn, ServerError> {
+/// Signs in from `address`. Failed attempts are limited per address and per address and
+/// username; successful ones are not (an office behind one address signs in all morning).
+pub async fn sign_in(
+    state: &AppState,
+    input: &LoginInput,
+    address: IpAddr,
+    headers: &HeaderMap,
+) -> Result<SignedIn, ServerError> {
     input.check_filled()?;
     let username = input.username.trim().to_lowercase();
+    if let Err(limited) = state.limits.may_sign_in(address, &username) {
+        tracing::info!(%address, "sign-in attempts limited");
+        return Err(limited);
+    }
     let credentials = db::users::credentials(&state.pool, &username).await?;
     // An unknown username is checked against a dummy hash, so that it costs as much time as a
     // wrong password and the response time does not reveal which usernames exist.
@@ -78,19 +135,83 @@ pub async fn sign_in(state: &AppState, input: &LoginInput) -> Result<SignedIn, S
         Some(c) => (Some(c.user), Some(c.password_hash)),
         None => (None, None),
     };
-    let matches = verify_password(input.password.clone(), hash).await?;
+    let matches = {
+        let _turn = state.limits.hash_turn().await?;
+        verify_password(input.password.clone(), hash).await?
+    };
     match user {
-        Some(user) if matches => start_session(state, user).await,
-        _ => Err(ServerError::InvalidCredentials),
+        Some(user) if matches => start_session(state, user, headers).await,
+        _ => {
+            state.limits.sign_in_failed(address, &username);
+            Err(ServerError::InvalidCredentials)
+        }
     }
 }
 
-/// Deletes the request's session (if any) and returns the `Set-Cookie` value that clears it.
+/// Deletes the request's session (if any), closes its WebSockets and event streams on every
+/// instance, and returns the `Set-Cookie` value that clears the cookie.
 pub async fn sign_out(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, ServerError> {
-    if let Some(token) = token_from_headers(headers) {
-        db::sessions::delete(&state.pool, &token.hash()).await?;
+    if let Some(token) = token_from_headers(&state.settings, headers) {
+        end_session(state, &token.hash()).await?;
     }
     removal_cookie(&state.settings)
+}
+
+/// Ends every session of `user` ("Sign out everywhere"), closing all their connections on
+/// every instance.
+pub async fn sign_out_everywhere(
+    state: &AppState,
+    user: &User,
+) -> Result<HeaderValue, ServerError> {
+    let mut tx = state.pool.begin().await?;
+    let ended = db::sessions::delete_all_of(&mut *tx, user.id).await?;
+    Notice::SessionEnded {
+        u: user.id,
+        s: None,
+    }
+    .publish(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, ended, "signed out everywhere");
+    removal_cookie(&state.settings)
+}
+
+/// Deletes one session and tells every instance to close its connections.
+async fn end_session(state: &AppState, token_hash: &[u8; 32]) -> Result<(), ServerError> {
+    let mut tx = state.pool.begin().await?;
+    if let Some(user_id) = db::sessions::delete(&mut *tx, token_hash).await? {
+        Notice::SessionEnded {
+            u: user_id,
+            s: Some(URL_SAFE_NO_PAD.encode(token_hash)),
+        }
+        .publish(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Reads a session name as the bus carries it.
+pub fn session_from_bus(text: &str) -> Option<[u8; 32]> {
+    URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
+}
+
+/// The live session a request's cookie names, if any.
+pub async fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Session>, ServerError> {
+    let Some(token) = token_from_headers(&state.settings, headers) else {
+        return Ok(None);
+    };
+    let token_hash = token.hash();
+    Ok(db::sessions::live(&state.pool, &token_hash)
+        .await?
+        .map(|live| Session {
+            user: live.user,
+            token_hash,
+            expires_at: live.expires_at,
+        }))
 }
 
 /// The signed-in user of a request, if its session cookie names a live session.
@@ -98,12 +219,10 @@ pub async fn session_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<User>, ServerError> {
-    match token_from_headers(headers) {
-        Some(token) => Ok(db::sessions::user(&state.pool, &token.hash()).await?),
-        None => Ok(None),
-    }
+    Ok(session(state, headers).await?.map(|s| s.user))
 }
 
+/// Hashes a password (at start-up: seeding). Requests use [`hash_password_bounded`].
 pub async fn hash_password(password: Password) -> Result<String, ServerError> {
     // Argon2 is deliberately slow (tens of milliseconds of CPU): keep it off the async workers.
     tokio::task::spawn_blocking(move || {
@@ -115,6 +234,15 @@ pub async fn hash_password(password: Password) -> Result<String, ServerError> {
     })
     .await
     .map_err(|e| ServerError::Internal(format!("password hashing task: {e}")))?
+}
+
+/// Hashes a password when a hashing turn is free (one per core; see `limits`).
+async fn hash_password_bounded(
+    state: &AppState,
+    password: Password,
+) -> Result<String, ServerError> {
+    let _turn = state.limits.hash_turn().await?;
+    hash_password(password).await
 }
 
 /// Checks `password` against `hash`, or against a dummy hash when there is no user.
@@ -142,7 +270,16 @@ async fn verify_password(password: String, hash: Option<String>) -> Result<bool,
     .map_err(|e| ServerError::Internal(format!("password check task: {e}")))
 }
 
-async fn start_session(state: &AppState, user: User) -> Result<SignedIn, ServerError> {
+/// Starts a new session for `user`. A session the request already carried is ended first:
+/// signing in always rotates the session (a token planted before sign-in is worth nothing).
+async fn start_session(
+    state: &AppState,
+    user: User,
+    headers: &HeaderMap,
+) -> Result<SignedIn, ServerError> {
+    if let Some(old) = token_from_headers(&state.settings, headers) {
+        end_session(state, &old.hash()).await?;
+    }
     let token = SessionToken::generate();
     let expires_at = Utc::now()
         + chrono::Duration::from_std(state.settings.session_ttl)
@@ -155,7 +292,7 @@ async fn start_session(state: &AppState, user: User) -> Result<SignedIn, ServerE
 fn session_cookie(token: &SessionToken, settings: &Settings) -> Result<HeaderValue, ServerError> {
     let max_age = cookie::time::Duration::seconds(settings.session_ttl.as_secs() as i64);
     cookie_header(
-        Cookie::build((SESSION_COOKIE, token.0.clone())).max_age(max_age),
+        Cookie::build((session_cookie_name(settings), token.0.clone())).max_age(max_age),
         settings,
     )
 }
@@ -163,7 +300,7 @@ fn session_cookie(token: &SessionToken, settings: &Settings) -> Result<HeaderVal
 fn removal_cookie(settings: &Settings) -> Result<HeaderValue, ServerError> {
     let expired = cookie::time::Duration::ZERO;
     cookie_header(
-        Cookie::build((SESSION_COOKIE, "")).max_age(expired),
+        Cookie::build((session_cookie_name(settings), "")).max_age(expired),
         settings,
     )
 }
@@ -182,14 +319,15 @@ fn cookie_header(
         .map_err(|e| ServerError::Internal(format!("session cookie header: {e}")))
 }
 
-fn token_from_headers(headers: &HeaderMap) -> Option<SessionToken> {
+fn token_from_headers(settings: &Settings, headers: &HeaderMap) -> Option<SessionToken> {
+    let name = session_cookie_name(settings);
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE && !c.value().is_empty())
+        .find(|c| c.name() == name && !c.value().is_empty())
         .filter(|c| c.value().len() <= MAX_TOKEN_LEN)
         .map(|c| SessionToken(c.value().to_owned()))
 }

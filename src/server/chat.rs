@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
+use super::limits::Action;
 use super::realtime::writer::Draft;
 use super::realtime::Notice;
 use super::state::AppState;
@@ -18,10 +19,11 @@ use crate::model::{
 
 /// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
 pub async fn create_channel(
-    pool: &PgPool,
+    state: &AppState,
     me: &User,
     input: &NewChannel,
 ) -> Result<(ChannelSummary, bool), ServerError> {
+    let pool = &state.pool;
     let mut others: Vec<Uuid> = input
         .members
         .iter()
@@ -50,6 +52,7 @@ pub async fn create_channel(
         Some(raw) if !raw.trim().is_empty() => Some(ChannelName::parse(raw)?),
         _ => None,
     };
+    state.limits.check(Action::CreateChannel, me.id)?;
     if db::users::count_existing(pool, &others).await? != others.len() as i64 {
         return Err(ServerError::BadRequest(
             "Some of those people do not exist.".into(),
@@ -210,8 +213,15 @@ async fn own_message(
     Ok(row)
 }
 
-pub async fn edit(pool: &PgPool, me: &User, id: Uuid, text: &str) -> Result<Message, ServerError> {
+pub async fn edit(
+    state: &AppState,
+    me: &User,
+    id: Uuid,
+    text: &str,
+) -> Result<Message, ServerError> {
+    let pool = &state.pool;
     let text = MessageText::parse(text)?;
+    state.limits.check(Action::Edit, me.id)?;
     own_message(pool, me, id).await?;
     let mut tx = pool.begin().await?;
     let row = db::messages::edit(&mut *tx, id, text.as_str())
@@ -220,7 +230,9 @@ pub async fn edit(pool: &PgPool, me: &User, id: Uuid, text: &str) -> Result<Mess
     updated(tx, row).await
 }
 
-pub async fn delete(pool: &PgPool, me: &User, id: Uuid) -> Result<Message, ServerError> {
+pub async fn delete(state: &AppState, me: &User, id: Uuid) -> Result<Message, ServerError> {
+    let pool = &state.pool;
+    state.limits.check(Action::Edit, me.id)?;
     own_message(pool, me, id).await?;
     let mut tx = pool.begin().await?;
     let row = db::messages::soft_delete(&mut *tx, id)
@@ -247,24 +259,25 @@ async fn updated(
 /// Marks the channel read up to `seq` (the newest message when absent); returns the channel
 /// with its new read state.
 pub async fn mark_read(
-    pool: &PgPool,
+    state: &AppState,
     me: &User,
     channel_id: Uuid,
     seq: Option<i64>,
 ) -> Result<ChannelSummary, ServerError> {
-    move_read_mark(pool, me, channel_id, seq).await?;
-    channel(pool, me, channel_id).await
+    move_read_mark(state, me, channel_id, seq).await?;
+    channel(&state.pool, me, channel_id).await
 }
 
 /// Moves the read mark and publishes it, without reading the channel back (the WebSocket's
 /// `read`: its answer arrives as a `channel_state` event).
 pub async fn move_read_mark(
-    pool: &PgPool,
+    state: &AppState,
     me: &User,
     channel_id: Uuid,
     seq: Option<i64>,
 ) -> Result<(), ServerError> {
-    let mut tx = pool.begin().await?;
+    state.limits.check(Action::Read, me.id)?;
+    let mut tx = state.pool.begin().await?;
     let mark = db::channels::mark_read(&mut *tx, channel_id, me.id, seq.unwrap_or(i64::MAX))
         .await?
         .ok_or(ServerError::NotFound)?;

@@ -1,14 +1,17 @@
 //! Configuration, loaded and checked once at start-up: `Leptos.toml` (address, site root, …)
-//! overridden by `LEPTOS_*` variables, plus the server's own variables:
-//! `DATABASE_URL` (required), `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`),
-//! `PARLEY_SEED_DEMO` (`1`/`true` seeds the demo users alice, bob and carol),
-//! `PARLEY_SENDS_PER_MINUTE` and `PARLEY_SEND_BURST` (the per-user send limit; 600 and 100).
+//! overridden by `LEPTOS_*` variables, plus the server's own variables: `DATABASE_URL`
+//! (required), `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`), `PARLEY_SEED_DEMO`
+//! (`1`/`true` seeds the demo users alice, bob and carol), and the limits listed in
+//! [`LIMIT_VARIABLES`] and README's Configuration section.
+
+use std::net::IpAddr;
+use std::time::Duration;
 
 use leptos::config::{get_configuration, LeptosOptions};
 use thiserror::Error;
 
-use super::limits::Rate;
-use super::state::Settings;
+use super::limits::{LimitSettings, Rate};
+use super::state::{ServeSettings, Settings};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -16,6 +19,12 @@ pub enum ConfigError {
     Leptos(String),
     #[error("DATABASE_URL is not set")]
     MissingDatabaseUrl,
+    #[error("{name} must be {expected}, not `{value}`")]
+    Invalid {
+        name: String,
+        expected: &'static str,
+        value: String,
+    },
 }
 
 pub struct Config {
@@ -23,7 +32,21 @@ pub struct Config {
     pub database_url: String,
     pub public_origin: String,
     pub seed_demo_users: bool,
+    settings: Settings,
 }
+
+/// The per-minute rates and bursts that can be set, as `<NAME>_PER_MINUTE` and `<NAME>_BURST`.
+pub const LIMIT_VARIABLES: [&str; 9] = [
+    "PARLEY_SENDS",
+    "PARLEY_CHANNELS",
+    "PARLEY_EDITS",
+    "PARLEY_READS",
+    "PARLEY_TYPING",
+    "PARLEY_REPLAYS",
+    "PARLEY_SIGN_IN_FAILURES",
+    "PARLEY_SIGN_IN_FAILURES_PER_NAME",
+    "PARLEY_SIGN_UPS",
+];
 
 impl Config {
     pub fn load() -> Result<Self, ConfigError> {
@@ -32,33 +55,139 @@ impl Config {
             .leptos_options;
         let database_url = env("DATABASE_URL").ok_or(ConfigError::MissingDatabaseUrl)?;
         let public_origin = env("PARLEY_PUBLIC_ORIGIN")
-            .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr));
+            .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr))
+            .trim_end_matches('/')
+            .to_owned();
         let seed_demo_users = env("PARLEY_SEED_DEMO").is_some_and(|v| v == "1" || v == "true");
+        let settings = settings(&public_origin, leptos_options.site_addr.ip())?;
         Ok(Self {
             leptos_options,
             database_url,
             public_origin,
             seed_demo_users,
+            settings,
         })
     }
 
     pub fn settings(&self) -> Settings {
-        let defaults = Settings::default();
-        Settings {
-            secure_cookies: self.public_origin.starts_with("https://"),
-            public_origin: self.public_origin.trim_end_matches('/').to_owned(),
-            send_rate: Rate {
-                per_minute: number("PARLEY_SENDS_PER_MINUTE")
-                    .unwrap_or(defaults.send_rate.per_minute),
-                burst: number("PARLEY_SEND_BURST").unwrap_or(defaults.send_rate.burst),
-            },
-            ..defaults
+        self.settings.clone()
+    }
+
+    /// What an operator should hear about at start: plain http where it is not loopback.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let host = self
+            .public_origin
+            .strip_prefix("http://")
+            .map(|rest| rest.split(['/', ':']).next().unwrap_or(rest));
+        let loopback = |name: &str| {
+            name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        };
+        if let Some(host) = host {
+            if !loopback(host) && !host.starts_with('[') {
+                warnings.push(format!(
+                    "PARLEY_PUBLIC_ORIGIN is plain http on a non-loopback host ({}): sessions \
+                     and messages cross the network unencrypted; serve https behind a proxy \
+                     and set PARLEY_PUBLIC_ORIGIN=https://…",
+                    self.public_origin
+                ));
+            }
+            if !self.leptos_options.site_addr.ip().is_loopback() {
+                warnings.push(format!(
+                    "listening on {} (not loopback) over plain http",
+                    self.leptos_options.site_addr
+                ));
+            }
         }
+        warnings
     }
 }
 
-fn number(name: &str) -> Option<u32> {
-    env(name).and_then(|v| v.parse().ok())
+fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigError> {
+    let defaults = Settings::default();
+    let limits = LimitSettings::default();
+    let origin_host = public_origin
+        .split_once("://")
+        .map_or(public_origin, |(_, rest)| rest);
+    let origin_is_loopback = origin_host.starts_with("localhost")
+        || origin_host.starts_with("127.")
+        || origin_host.starts_with("[::1]");
+    let rate = |name: &'static str, default: Rate| -> Result<Rate, ConfigError> {
+        Ok(Rate {
+            per_minute: number(&format!("{name}_PER_MINUTE"))?.unwrap_or(default.per_minute),
+            burst: number(&format!("{name}_BURST"))?.unwrap_or(default.burst),
+        })
+    };
+    let trusted_proxies = match env("PARLEY_TRUSTED_PROXIES") {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<IpAddr>().map_err(|_| ConfigError::Invalid {
+                    name: "PARLEY_TRUSTED_PROXIES".into(),
+                    expected: "a comma-separated list of IP addresses",
+                    value: p.to_owned(),
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let serve = ServeSettings::default();
+    Ok(Settings {
+        secure_cookies: public_origin.starts_with("https://"),
+        public_origin: public_origin.to_owned(),
+        loopback_hosts: listen_ip.is_loopback() || origin_is_loopback,
+        limits: LimitSettings {
+            sends: rate("PARLEY_SENDS", limits.sends)?,
+            channels: rate("PARLEY_CHANNELS", limits.channels)?,
+            edits: rate("PARLEY_EDITS", limits.edits)?,
+            reads: rate("PARLEY_READS", limits.reads)?,
+            typing: rate("PARLEY_TYPING", limits.typing)?,
+            replays: rate("PARLEY_REPLAYS", limits.replays)?,
+            sign_in_failures: rate("PARLEY_SIGN_IN_FAILURES", limits.sign_in_failures)?,
+            sign_in_failures_per_name: rate(
+                "PARLEY_SIGN_IN_FAILURES_PER_NAME",
+                limits.sign_in_failures_per_name,
+            )?,
+            sign_ups: rate("PARLEY_SIGN_UPS", limits.sign_ups)?,
+            sockets_per_user: number("PARLEY_SOCKETS_PER_USER")?
+                .map_or(limits.sockets_per_user, |n| n as usize),
+            sockets_per_address: number("PARLEY_SOCKETS_PER_ADDRESS")?
+                .map_or(limits.sockets_per_address, |n| n as usize),
+            trusted_proxies,
+        },
+        socket_write_timeout: seconds("PARLEY_SOCKET_WRITE_TIMEOUT_SECS")?
+            .unwrap_or(defaults.socket_write_timeout),
+        serve: ServeSettings {
+            header_read_timeout: seconds("PARLEY_HEADER_TIMEOUT_SECS")?
+                .unwrap_or(serve.header_read_timeout),
+            request_timeout: seconds("PARLEY_REQUEST_TIMEOUT_SECS")?
+                .unwrap_or(serve.request_timeout),
+            max_connections: number("PARLEY_MAX_CONNECTIONS")?
+                .map_or(serve.max_connections, |n| n as usize),
+        },
+        ..defaults
+    })
+}
+
+fn number(name: &str) -> Result<Option<u32>, ConfigError> {
+    match env(name) {
+        None => Ok(None),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                name: name.to_owned(),
+                expected: "a whole number",
+                value,
+            }),
+    }
+}
+
+fn seconds(name: &str) -> Result<Option<Duration>, ConfigError> {
+    Ok(number(name)?.map(|n| Duration::from_secs(u64::from(n.max(1)))))
 }
 
 fn env(name: &str) -> Option<String> {

@@ -1,15 +1,18 @@
 //! What server functions read from the reactive context that leptos_axum fills per request:
 //! the shared state, the request's headers and the response options.
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::ConnectInfo;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
-use super::auth;
 use super::error::{status_code, ServerError};
 use super::state::AppState;
+use super::{auth, limits};
 use crate::model::{ApiError, User};
 
 pub fn app_state() -> Result<AppState, ServerError> {
@@ -20,6 +23,21 @@ pub fn request_headers() -> Result<HeaderMap, ServerError> {
     use_context::<Parts>()
         .map(|parts| parts.headers)
         .ok_or_else(|| ServerError::Internal("no request in context".into()))
+}
+
+/// The client's address (see `limits::client_address`).
+pub fn client_address() -> Result<IpAddr, ServerError> {
+    let parts = use_context::<Parts>()
+        .ok_or_else(|| ServerError::Internal("no request in context".into()))?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    Ok(limits::client_address(
+        app_state()?.limits.settings(),
+        peer,
+        &parts.headers,
+    ))
 }
 
 pub fn set_cookie(cookie: HeaderValue) {

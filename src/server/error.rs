@@ -34,6 +34,12 @@ pub enum ServerError {
     PayloadTooLarge,
     #[error("too many requests; retry in {retry_after:?}")]
     RateLimited { retry_after: Duration },
+    #[error("too many open connections")]
+    TooManyConnections,
+    #[error("request for a host this server does not serve")]
+    MisdirectedRequest,
+    #[error("request timed out")]
+    RequestTimeout,
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -73,6 +79,18 @@ impl ServerError {
                     retry_after.as_secs().max(1)
                 ),
             ),
+            TooManyConnections => ApiError::new(
+                ErrorCode::RateLimited,
+                "Too many open connections. Close some tabs or try again later.",
+            ),
+            MisdirectedRequest => ApiError::new(
+                ErrorCode::MisdirectedRequest,
+                "This server does not serve that host name.",
+            ),
+            RequestTimeout => ApiError::new(
+                ErrorCode::RequestTimeout,
+                "The request took too long. Please try again.",
+            ),
             Unavailable(_) => ApiError::new(
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable. Please try again.",
@@ -102,6 +120,8 @@ pub fn status_code(code: ErrorCode) -> StatusCode {
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UsernameTaken => StatusCode::CONFLICT,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::MisdirectedRequest => StatusCode::MISDIRECTED_REQUEST,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -147,7 +167,12 @@ impl IntoResponse for ServerError {
             Json(serde_json::json!({ "error": body })),
         )
             .into_response();
-        if let ServerError::RateLimited { retry_after } = self {
+        let retry_after = match self {
+            ServerError::RateLimited { retry_after } => Some(retry_after),
+            ServerError::TooManyConnections => Some(Duration::from_secs(30)),
+            _ => None,
+        };
+        if let Some(retry_after) = retry_after {
             let seconds = retry_after.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&seconds) {
                 response.headers_mut().insert(RETRY_AFTER, value);
@@ -167,6 +192,7 @@ impl ServerError {
             StatusCode::NOT_FOUND => ServerError::NotFound,
             StatusCode::METHOD_NOT_ALLOWED => ServerError::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ServerError::PayloadTooLarge,
+            StatusCode::REQUEST_TIMEOUT => ServerError::RequestTimeout,
             s if s.is_client_error() => ServerError::BadRequest(text.chars().take(200).collect()),
             _ => ServerError::Internal(text.chars().take(200).collect()),
         }

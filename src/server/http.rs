@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::auth::{self, CurrentUser};
 use super::error::{status_code, ServerError};
+use super::limits::ClientAddress;
 use super::state::AppState;
 use super::{chat, db, realtime};
 use crate::model::{
@@ -55,6 +56,7 @@ pub fn api_routes() -> Router<AppState> {
         .route("/api/auth/signup", post(signup))
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
+        .route("/api/auth/logout_everywhere", post(logout_everywhere))
         .route("/api/auth/me", get(me))
         .route("/api/users", get(users))
         .route(
@@ -114,21 +116,39 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     ServerError::from_status(status, &text).into_response()
 }
 
-async fn signup(State(state): State<AppState>, ApiJson(input): ApiJson<SignupInput>) -> ApiResult {
-    let signed_in = auth::sign_up(&state, &input).await?;
+async fn signup(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<SignupInput>,
+) -> ApiResult {
+    let signed_in = auth::sign_up(&state, &input, address, &headers).await?;
     Ok(auth::with_cookie(
         signed_in.cookie,
         (StatusCode::CREATED, Json(signed_in.user)),
     ))
 }
 
-async fn login(State(state): State<AppState>, ApiJson(input): ApiJson<LoginInput>) -> ApiResult {
-    let signed_in = auth::sign_in(&state, &input).await?;
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> ApiResult {
+    let signed_in = auth::sign_in(&state, &input, address, &headers).await?;
     Ok(auth::with_cookie(signed_in.cookie, Json(signed_in.user)))
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     let cookie = auth::sign_out(&state, &headers).await?;
+    Ok(auth::with_cookie(cookie, StatusCode::NO_CONTENT))
+}
+
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> ApiResult {
+    let cookie = auth::sign_out_everywhere(&state, &me).await?;
     Ok(auth::with_cookie(cookie, StatusCode::NO_CONTENT))
 }
 
@@ -153,7 +173,7 @@ async fn create_channel(
     CurrentUser(me): CurrentUser,
     ApiJson(input): ApiJson<NewChannel>,
 ) -> ApiResult {
-    let (channel, created) = chat::create_channel(&state.pool, &me, &input).await?;
+    let (channel, created) = chat::create_channel(&state, &me, &input).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -185,7 +205,7 @@ async fn mark_read(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ReadUpTo>,
 ) -> ApiResult {
-    Ok(Json(chat::mark_read(&state.pool, &me, id, input.seq).await?).into_response())
+    Ok(Json(chat::mark_read(&state, &me, id, input.seq).await?).into_response())
 }
 
 async fn send_message(
@@ -202,7 +222,7 @@ async fn edit_message(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<MessageEdit>,
 ) -> ApiResult {
-    Ok(Json(chat::edit(&state.pool, &me, id, &input.text).await?).into_response())
+    Ok(Json(chat::edit(&state, &me, id, &input.text).await?).into_response())
 }
 
 async fn delete_message(
@@ -210,7 +230,7 @@ async fn delete_message(
     CurrentUser(me): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult {
-    Ok(Json(chat::delete(&state.pool, &me, id).await?).into_response())
+    Ok(Json(chat::delete(&state, &me, id).await?).into_response())
 }
 
 async fn unread(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {

@@ -14,9 +14,11 @@ pub mod limits;
 pub mod realtime;
 pub mod security;
 pub mod seed;
+pub mod serve;
 pub mod state;
 
 pub use app::router;
 pub use config::Config;
 pub use error::ServerError;
-pub use state::{AppState, Settings};
+pub use serve::serve;
+pub use state::{AppState, ServeSettings, Settings};

@@ -17,6 +17,10 @@ const DEMO_USERS: [(&str, &str); 3] = [
 ];
 
 pub async fn seed_demo_users(pool: &PgPool) -> Result<(), ServerError> {
+    tracing::warn!(
+        "seeding the demo users alice, bob and carol with the public password \"{DEMO_PASSWORD}\" \
+         (PARLEY_SEED_DEMO is set): never on a database real people use"
+    );
     for (username, display_name) in DEMO_USERS {
         let hash = hash_password(Password::parse(DEMO_PASSWORD)?).await?;
         if db::users::insert_if_missing(pool, username, display_name, &hash).await? {

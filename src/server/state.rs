@@ -7,22 +7,29 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
-use super::limits::{Limits, Rate};
+use super::limits::{LimitSettings, Limits};
 use super::realtime::Realtime;
 
 /// Request-independent settings derived from the configuration once at start-up.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Mark cookies `Secure` (the public origin is https).
+    /// Mark cookies `Secure` and name the session cookie `__Host-…` (the public origin is
+    /// https); also send HSTS.
     pub secure_cookies: bool,
     /// How long a session lives without signing in again.
     pub session_ttl: Duration,
-    /// Where the app is served (`scheme://host[:port]`): the one foreign `Origin` accepted.
+    /// Where the app is served (`scheme://host[:port]`): the one foreign `Origin` accepted, and
+    /// the one `Host` served besides loopback names in development.
     pub public_origin: String,
-    /// Messages one user may send.
-    pub send_rate: Rate,
-    /// Sign-in attempts from one address.
-    pub sign_in_rate: Rate,
+    /// Also serve `Host`s that name a loopback address (`127.0.0.1`, `[::1]`, `localhost`):
+    /// when the server listens on loopback or the public origin is loopback (development).
+    pub loopback_hosts: bool,
+    /// Every abuse limit.
+    pub limits: LimitSettings,
+    /// How long one write to a WebSocket may take before the peer counts as not reading.
+    pub socket_write_timeout: Duration,
+    /// Connection-level limits of the HTTP server.
+    pub serve: ServeSettings,
 }
 
 impl Default for Settings {
@@ -31,17 +38,69 @@ impl Default for Settings {
             secure_cookies: false,
             session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             public_origin: "http://127.0.0.1:3000".to_owned(),
-            // 10 a second sustained, 100 at once (a pasted batch, an outbox after a tunnel).
-            send_rate: Rate {
-                per_minute: 600,
-                burst: 100,
-            },
-            // One a second sustained: password guessing stays slow, while a test suite or an
-            // office behind one address signing many people in at once is not refused.
-            sign_in_rate: Rate {
-                per_minute: 60,
-                burst: 60,
-            },
+            loopback_hosts: true,
+            limits: LimitSettings::default(),
+            socket_write_timeout: Duration::from_secs(10),
+            serve: ServeSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// Whether a request's `Host` names this server: the public origin's host (and port), or a
+    /// loopback name when those are allowed. A DNS-rebinding page reaches us under its own
+    /// name, which is neither.
+    pub fn serves_host(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        let public = self
+            .public_origin
+            .split_once("://")
+            .map_or(self.public_origin.as_str(), |(_, rest)| rest)
+            .to_ascii_lowercase();
+        let default_port = if self.secure_cookies { ":443" } else { ":80" };
+        if host == public
+            || host.strip_suffix(default_port) == Some(public.as_str())
+            || public.strip_suffix(default_port) == Some(host.as_str())
+        {
+            return true;
+        }
+        self.loopback_hosts && is_loopback_name(host_name(&host))
+    }
+}
+
+/// `host` without its port (`[::1]:3000` → `[::1]`).
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_inclusive(']').next().unwrap_or(host);
+    }
+    host.split(':').next().unwrap_or(host)
+}
+
+fn is_loopback_name(name: &str) -> bool {
+    name == "localhost"
+        || name == "[::1]"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Limits of the HTTP server itself, below the routes.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// A request's headers must arrive within this (against half-sent requests).
+    pub header_read_timeout: Duration,
+    /// A request that is not a stream must be answered within this (its body included).
+    pub request_timeout: Duration,
+    /// Connections held at once; beyond it new ones are closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
         }
     }
 }
@@ -61,7 +120,7 @@ impl AppState {
         Self {
             leptos_options,
             realtime: Realtime::start(pool.clone()),
-            limits: Limits::new(settings.send_rate, settings.sign_in_rate),
+            limits: Limits::new(settings.limits.clone()),
             pool,
             settings: Arc::new(settings),
         }
@@ -71,5 +130,43 @@ impl AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_host_names_are_served() {
+        let dev = Settings::default();
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "[::1]:3000",
+            "127.0.0.1:41234",
+            "LOCALHOST:3000",
+        ] {
+            assert!(dev.serves_host(host), "{host}");
+        }
+        for host in [
+            "rebind.attacker.example:3000",
+            "attacker.example",
+            "127.0.0.1.attacker.example:3000",
+            "localhost.attacker.example",
+            "",
+        ] {
+            assert!(!dev.serves_host(host), "{host}");
+        }
+        let public = Settings {
+            public_origin: "https://chat.example.com".into(),
+            secure_cookies: true,
+            loopback_hosts: false,
+            ..Settings::default()
+        };
+        assert!(public.serves_host("chat.example.com"));
+        assert!(public.serves_host("chat.example.com:443"));
+        assert!(!public.serves_host("127.0.0.1:3000"));
+        assert!(!public.serves_host("evil.example.com"));
     }
 }

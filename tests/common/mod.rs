@@ -60,19 +60,18 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// The default settings, but for sign-ups: every test signs people up from one address.
     pub fn new(pool: PgPool) -> Self {
-        Self::with_settings(pool, Settings::default())
+        let mut settings = Settings::default();
+        settings.limits.sign_ups = parley::server::limits::Rate::new(100_000, 100_000);
+        Self::with_settings(pool, settings)
     }
 
     /// For tests that send more, faster, than one person may.
     pub fn without_send_limit(pool: PgPool) -> Self {
-        let settings = Settings {
-            send_rate: parley::server::limits::Rate {
-                per_minute: 1_000_000,
-                burst: 100_000,
-            },
-            ..Settings::default()
-        };
+        let mut settings = Settings::default();
+        settings.limits.sends = parley::server::limits::Rate::new(1_000_000, 100_000);
+        settings.limits.sign_ups = parley::server::limits::Rate::new(100_000, 100_000);
         Self::with_settings(pool, settings)
     }
 
@@ -86,12 +85,16 @@ impl TestApp {
         }
     }
 
-    /// Serves this instance over TCP on a free loopback port (for WebSocket clients).
+    /// Serves this instance over TCP on a free loopback port (for WebSocket clients), through
+    /// the server the binary uses (timeouts, connection cap, client addresses).
     pub async fn serve(&self) -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let router = self.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let settings = self.state.settings.serve.clone();
+        tokio::spawn(async move {
+            parley::server::serve(listener, router, &settings, std::future::pending()).await
+        });
         addr
     }
 

@@ -263,6 +263,25 @@ pub async fn member_of(
     .await
 }
 
+/// Of `channel_ids`, those `user_id` is a member of, with their newest sequence: what a
+/// `resume` needs to decide, without loading a row, what to replay and what to reset.
+pub async fn last_seqs_for_member(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    channel_ids: &[Uuid],
+) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT c.id, c.last_seq FROM chat_channels c
+           JOIN channel_members me ON me.channel_id = c.id AND me.user_id = $1
+          WHERE c.id = ANY($2)",
+        user_id,
+        channel_ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.last_seq)).collect())
+}
+
 /// One member's standing in a channel.
 pub struct MemberState {
     pub channel_id: Uuid,

@@ -291,6 +291,50 @@ pub async fn in_ranges(
     .await
 }
 
+/// The messages of each range `(channel, from_seq, to_seq)`, ranges in the order given and
+/// each in sequence order, stopping before the text loaded would pass `max_bytes`: a replay
+/// bounded in memory whatever its rows hold. A range may come back cut short.
+pub async fn replay(
+    db: impl PgExecutor<'_>,
+    channel_ids: &[Uuid],
+    from: &[i64],
+    to: &[i64],
+    max_bytes: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!",
+                  user_id AS "user_id!", text AS "text!", created_at AS "created_at!",
+                  updated_at AS "updated_at!", deleted AS "deleted!"
+             FROM (SELECT m.*, r.ord,
+                          sum(octet_length(m.text)) OVER (ORDER BY r.ord, m.seq) AS running
+                     FROM unnest($1::uuid[], $2::int8[], $3::int8[])
+                          WITH ORDINALITY AS r(channel_id, lo, hi, ord)
+                     JOIN messages m
+                       ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi) x
+            WHERE running <= $4
+            ORDER BY ord, seq"#,
+        channel_ids,
+        from,
+        to,
+        max_bytes
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MessageRow {
+            id: r.id,
+            channel_id: r.channel_id,
+            seq: r.seq,
+            user_id: r.user_id,
+            text: r.text,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            deleted: r.deleted,
+        })
+        .collect())
+}
+
 /// Up to `limit` messages after sequence `after`, oldest first.
 pub async fn page_after(
     db: impl PgExecutor<'_>,

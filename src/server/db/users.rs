@@ -27,6 +27,18 @@ pub async fn insert(
     .await
 }
 
+/// Whether a (lower-cased) username is taken: checked before a password is hashed, so a
+/// repeated taken name costs a lookup, not a hash.
+pub async fn username_taken(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
+    let taken = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE username = $1) AS "taken!""#,
+        username
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(taken)
+}
+
 /// Inserts a user unless the username exists (used to seed demo accounts).
 pub async fn insert_if_missing(
     db: impl PgExecutor<'_>,

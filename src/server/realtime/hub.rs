@@ -3,7 +3,7 @@
 //! queue is full is cut off (it reconnects and resumes by cursor) instead of growing memory.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::ws::Utf8Bytes;
@@ -68,12 +68,50 @@ impl std::ops::Deref for Frame {
     }
 }
 
+/// Who holds a connection: the user, and the session it was opened with (the SHA-256 of the
+/// session token), so that signing out ends exactly that session's connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub user_id: Uuid,
+    pub session: Option<[u8; 32]>,
+}
+
+/// Tells a connection to stop at once, ahead of whatever its queue holds: the first reason
+/// given wins.
+#[derive(Default)]
+pub struct Stop {
+    code: AtomicU16,
+    notify: Notify,
+}
+
+impl Stop {
+    pub fn stop(&self, code: u16) {
+        let _ = self
+            .code
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        // A stored permit wakes the connection even if it is not waiting right now.
+        self.notify.notify_one();
+    }
+
+    /// Waits until the connection is told to stop; returns the close code.
+    pub async fn stopped(&self) -> u16 {
+        loop {
+            let code = self.code.load(Ordering::Acquire);
+            if code != 0 {
+                return code;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
 /// The sending end of one connection's queue.
 #[derive(Clone)]
 pub struct Sink {
     id: u64,
     tx: mpsc::Sender<Frame>,
-    cut_off: Arc<Notify>,
+    stop: Arc<Stop>,
+    holder: Arc<Holder>,
 }
 
 impl Sink {
@@ -83,11 +121,16 @@ impl Sink {
         match self.tx.try_send(frame.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.cut_off.notify_one();
+                self.stop.stop(crate::model::event::close::TOO_SLOW);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
+    }
+
+    fn held_by(&self, user_id: Uuid, session: Option<&[u8; 32]>) -> bool {
+        self.holder.user_id == user_id
+            && session.is_none_or(|s| self.holder.session.as_ref() == Some(s))
     }
 }
 
@@ -109,8 +152,8 @@ pub struct Hub {
     next_id: AtomicU64,
 }
 
-/// A live connection's end of the hub: its queue, its cut-off signal, and (on drop) its
-/// removal from the registry.
+/// A live connection's end of the hub: its queue, its stop signal (too slow, session ended),
+/// and (on drop) its removal from the registry.
 pub struct Registration {
     hub: Arc<Hub>,
     key: Key,
@@ -118,7 +161,7 @@ pub struct Registration {
     pub frames: mpsc::Receiver<Frame>,
     /// Queues frames to this connection itself (answers that must not overtake events).
     pub to_self: Sink,
-    pub cut_off: Arc<Notify>,
+    pub stop: Arc<Stop>,
 }
 
 impl Drop for Registration {
@@ -136,24 +179,25 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers a WebSocket of `user_id`.
-    pub fn connect_user(self: &Arc<Self>, user_id: Uuid) -> Registration {
-        self.register(Key::User(user_id))
+    /// Registers a WebSocket of `holder`.
+    pub fn connect_user(self: &Arc<Self>, holder: Holder) -> Registration {
+        self.register(Key::User(holder.user_id), holder)
     }
 
-    /// Registers an SSE stream of one channel.
-    pub fn subscribe_channel(self: &Arc<Self>, channel_id: Uuid) -> Registration {
-        self.register(Key::Channel(channel_id))
+    /// Registers an SSE stream of one channel, opened by `holder`.
+    pub fn subscribe_channel(self: &Arc<Self>, channel_id: Uuid, holder: Holder) -> Registration {
+        self.register(Key::Channel(channel_id), holder)
     }
 
-    fn register(self: &Arc<Self>, key: Key) -> Registration {
+    fn register(self: &Arc<Self>, key: Key, holder: Holder) -> Registration {
         let (tx, frames) = mpsc::channel(QUEUE_FRAMES);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let cut_off = Arc::new(Notify::new());
+        let stop = Arc::new(Stop::default());
         let sink = Sink {
             id,
             tx,
-            cut_off: cut_off.clone(),
+            stop: stop.clone(),
+            holder: Arc::new(holder),
         };
         let mut registry = self.lock();
         match key {
@@ -170,7 +214,7 @@ impl Hub {
             id,
             frames,
             to_self: sink,
-            cut_off,
+            stop,
         }
     }
 
@@ -233,6 +277,20 @@ impl Hub {
         let registry = self.lock();
         for sink in registry.by_channel.get(&channel_id).into_iter().flatten() {
             sink.offer(frame);
+        }
+    }
+
+    /// Stops every connection (WebSocket or SSE) of `user_id` opened with `session`, or with
+    /// any session when `None`: the session ended.
+    pub fn end_sessions(&self, user_id: Uuid, session: Option<&[u8; 32]>, code: u16) {
+        let registry = self.lock();
+        let sockets = registry.by_user.get(&user_id).into_iter().flatten();
+        // Streams are keyed by channel: signing out is rare, a walk over them is fine.
+        let streams = registry.by_channel.values().flatten();
+        for sink in sockets.chain(streams) {
+            if sink.held_by(user_id, session) {
+                sink.stop.stop(code);
+            }
         }
     }
 

@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::hub::{Frame, Hub};
 use super::{Notice, NoticeRow, BUS};
 use crate::model::event::close;
-use crate::model::{Message, ServerEvent};
+use crate::model::{ChannelSummary, Message, ServerEvent};
+use crate::server::auth::session_from_bus;
 use crate::server::db::{self, messages::message_view};
 
 /// Notices handled together (their rows are loaded in one query).
@@ -154,7 +155,7 @@ async fn deliver(
                 members.0.remove(c);
                 channels.insert(*c);
             }
-            Notice::Presence { .. } => {}
+            Notice::Presence { .. } | Notice::SessionEnded { .. } => {}
         }
     }
     members.load(pool, &channels).await?;
@@ -177,7 +178,7 @@ async fn deliver(
             other => {
                 // Keep the order of events: flush new messages gathered so far first.
                 fresh.flush(pool, hub, members, &mut changed).await?;
-                deliver_one(pool, hub, members, other, &mut changed).await?;
+                deliver_one(pool, hub, states, members, other, &mut changed).await?;
             }
         }
     }
@@ -239,6 +240,7 @@ impl Fresh {
 async fn deliver_one(
     pool: &PgPool,
     hub: &Hub,
+    states: &States,
     members: &Members,
     notice: Notice,
     changed: &mut BTreeSet<Uuid>,
@@ -258,17 +260,7 @@ async fn deliver_one(
         Notice::Read { c, .. } => {
             changed.insert(c);
         }
-        Notice::Channel { c } => {
-            for user in hub.connected(members.of(&c).iter()) {
-                if let Some(channel) = db::channels::summaries(pool, user, Some(c), None, 1)
-                    .await?
-                    .pop()
-                {
-                    let frame = Frame::new(&ServerEvent::ChannelAdded { channel });
-                    hub.to_users([user].iter(), None, &frame);
-                }
-            }
-        }
+        Notice::Channel { c } => states.added(c, members.of(&c)),
         Notice::Presence { u, on, at } => {
             let peers = db::channels::peers(pool, u).await?;
             let frame = Frame::new(&ServerEvent::Presence {
@@ -279,6 +271,11 @@ async fn deliver_one(
                 },
             });
             hub.to_users(peers.iter(), None, &frame);
+        }
+        Notice::SessionEnded { u, s } => {
+            // An unreadable name ends them all rather than leave a signed-out socket open.
+            let session = s.as_deref().and_then(session_from_bus);
+            hub.end_sessions(u, session.as_ref(), close::UNAUTHENTICATED);
         }
         Notice::Typing { c, u } => {
             let frame = Frame::new(&ServerEvent::Typing {
@@ -295,20 +292,43 @@ async fn deliver_one(
 /// Channels whose members' standing changed, with their members.
 type Changed = BTreeMap<Uuid, Arc<Vec<Uuid>>>;
 
-/// The task that sends `channel_state` events, apart from the listener: counting unread
-/// messages takes a query, and the listener must not wait for it before the next messages go
-/// out (measured: under load the listener fell behind by milliseconds per batch). Requests that
-/// pile up while a query runs are merged into one. The values are absolute, read after the
-/// events that changed them were handed to the hub.
-struct States(mpsc::UnboundedSender<Changed>);
+/// Work the listener hands off.
+enum Work {
+    /// Send these channels' `channel_state` to their connected members.
+    States(Changed),
+    /// A channel was created with these members: send them `channel_added`.
+    Added(Uuid, Arc<Vec<Uuid>>),
+}
+
+/// The task that sends `channel_state` and `channel_added` events, apart from the listener:
+/// counting unread messages and summarising a new channel take queries, and the listener must
+/// not wait for them before the next messages go out (measured: under load the listener fell
+/// behind by milliseconds per batch; a group of many connected members took one query each).
+/// State requests that pile up while a query runs are merged into one. The values are
+/// absolute, read after the events that changed them were handed to the hub.
+struct States(mpsc::UnboundedSender<Work>);
 
 impl States {
     fn start(pool: PgPool, hub: Arc<Hub>) -> Self {
-        let (requests, mut queue) = mpsc::unbounded_channel::<Changed>();
+        let (requests, mut queue) = mpsc::unbounded_channel::<Work>();
         tokio::spawn(async move {
-            while let Some(mut changed) = queue.recv().await {
+            while let Some(first) = queue.recv().await {
+                let mut changed = Changed::new();
+                let mut added = Vec::new();
+                let mut take = |work| match work {
+                    Work::States(more) => changed.extend(more),
+                    Work::Added(channel, members) => added.push((channel, members)),
+                };
+                take(first);
                 while let Ok(more) = queue.try_recv() {
-                    changed.extend(more);
+                    take(more);
+                }
+                // New channels first: their states follow their summaries.
+                for (channel, members) in added {
+                    if let Err(e) = send_added(&pool, &hub, channel, &members).await {
+                        // They see it at their next channel-list load or reconnect.
+                        tracing::warn!(error = %e, %channel, "could not announce a new channel");
+                    }
                 }
                 if let Err(e) = send_states(&pool, &hub, &changed).await {
                     // Counts stay as they were until the channel's next change or reconnect.
@@ -322,9 +342,54 @@ impl States {
     fn request(&self, changed: Changed) {
         if !changed.is_empty() {
             // The task lives as long as the runtime; a send can only fail during shutdown.
-            let _ = self.0.send(changed);
+            let _ = self.0.send(Work::States(changed));
         }
     }
+
+    fn added(&self, channel: Uuid, members: Arc<Vec<Uuid>>) {
+        // As above: a send can only fail during shutdown.
+        let _ = self.0.send(Work::Added(channel, members));
+    }
+}
+
+/// Sends `channel_added` to the connected members of a new channel with two queries, however
+/// many they are: the summary as one member sees it, then each member's own standing.
+async fn send_added(
+    pool: &PgPool,
+    hub: &Hub,
+    channel_id: Uuid,
+    members: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    let connected = hub.connected(members.iter());
+    let Some(first) = connected.first() else {
+        return Ok(());
+    };
+    let Some(base) = db::channels::summaries(pool, *first, Some(channel_id), None, 1)
+        .await?
+        .pop()
+    else {
+        return Ok(());
+    };
+    let states = db::channels::member_states(pool, &[channel_id], &connected).await?;
+    let connected: HashSet<Uuid> = connected.into_iter().collect();
+    for me in states.iter().filter(|s| connected.contains(&s.user_id)) {
+        let others_last_read_seq = states
+            .iter()
+            .filter(|s| s.user_id != me.user_id)
+            .map(|s| s.last_read_seq)
+            .min()
+            .unwrap_or(0);
+        let channel = ChannelSummary {
+            last_seq: me.last_seq,
+            unread: me.unread,
+            my_last_read_seq: me.last_read_seq,
+            others_last_read_seq,
+            ..base.clone()
+        };
+        let frame = Frame::new(&ServerEvent::ChannelAdded { channel });
+        hub.to_users([me.user_id].iter(), None, &frame);
+    }
+    Ok(())
 }
 
 /// Sends each connected member of the channels their absolute unread count and read marks.

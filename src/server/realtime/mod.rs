@@ -64,6 +64,13 @@ pub enum Notice {
         c: Uuid,
         u: Uuid,
     },
+    /// A session of user `u` ended (signed out): the one named `s` (its token's SHA-256,
+    /// base64url), or every session of `u` when absent. Their connections close with 4001.
+    SessionEnded {
+        u: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s: Option<String>,
+    },
 }
 
 impl Notice {

@@ -1,7 +1,8 @@
 //! `GET /api/chat/events?channel_id=…`: one channel's events as Server-Sent Events, for clients
 //! that only listen. Members only (404 otherwise). Each `message` event's `id:` is its channel
 //! sequence, so a reconnecting `EventSource` sends `Last-Event-ID` and gets exactly what it
-//! missed: the stream fills any gap from the table and never repeats a sequence.
+//! missed: the stream fills any gap from the table and never repeats a sequence. The stream
+//! ends when its session does (signed out on any instance, or expired).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use chrono::Utc;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use super::hub::{Frame, Registration};
 use crate::model::event::MAX_REPLAY;
 use crate::model::{Message, ServerEvent};
-use crate::server::auth::CurrentUser;
+use crate::server::auth;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
 use crate::server::http::ApiQuery;
@@ -31,10 +33,13 @@ pub struct EventsQuery {
 
 pub async fn events(
     State(state): State<AppState>,
-    CurrentUser(me): CurrentUser,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ServerError> {
+    let session = auth::session(&state, &headers)
+        .await?
+        .ok_or(ServerError::Unauthenticated)?;
+    let me = &session.user;
     let channel_id = query.channel_id;
     let resume_after = match headers.get("last-event-id") {
         Some(value) => Some(
@@ -50,7 +55,10 @@ pub async fn events(
         None => None,
     };
     // Subscribe before reading the table, so nothing committed in between is missed.
-    let registration = state.realtime.hub.subscribe_channel(channel_id);
+    let registration = state
+        .realtime
+        .hub
+        .subscribe_channel(channel_id, session.holder());
     let last_seq = db::channels::last_seq_for_member(&state.pool, channel_id, me.id)
         .await?
         .ok_or(ServerError::NotFound)?;
@@ -61,6 +69,10 @@ pub async fn events(
         backlog: VecDeque::new(),
         more: false,
         registration,
+        session_ends: tokio::time::Instant::now()
+            + (session.expires_at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO),
     };
     if resume_after.is_some() {
         feed.fill().await?;
@@ -81,6 +93,7 @@ struct Feed {
     /// The last fill hit its limit: more rows wait in the table.
     more: bool,
     registration: Registration,
+    session_ends: tokio::time::Instant,
 }
 
 impl Feed {
@@ -109,7 +122,9 @@ impl Feed {
                 continue;
             }
             let frame = tokio::select! {
-                _ = self.registration.cut_off.notified() => return None,
+                // Too slow, or the session ended: the stream ends.
+                _ = self.registration.stop.stopped() => return None,
+                () = tokio::time::sleep_until(self.session_ends) => return None,
                 frame = self.registration.frames.recv() => frame?,
             };
             if frame.close.is_some() {

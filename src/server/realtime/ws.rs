@@ -1,25 +1,35 @@
-//! `GET /api/chat/ws`: the WebSocket. The upgrade needs the session cookie (401) and a
-//! same-site `Origin` (403: browsers send cookies on cross-site upgrades). Then the connection
-//! speaks [`ClientEvent`]/[`ServerEvent`] JSON frames: events from the hub, answers to its own
-//! frames, a ping every 25 s and a close after 60 s of silence.
+//! `GET /api/chat/ws`: the WebSocket. The upgrade needs the session cookie (401), a same-site
+//! `Origin` (403: browsers send cookies on cross-site upgrades) and a free socket slot for the
+//! user and the address (429). Then the connection speaks [`ClientEvent`]/[`ServerEvent`] JSON
+//! frames: events from the hub and answers to its own frames, all through its one bounded queue;
+//! a ping every 25 s, a close after 60 s of silence, at its session's end (4001) and when a
+//! write stalls (4008).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use chrono::Utc;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
 use super::writer::Draft;
 use super::Notice;
-use crate::model::event::{close, MAX_CURSORS, MAX_FRAME_BYTES, MAX_REPLAY, PROTOCOL_VERSION};
+use crate::model::event::{
+    close, MAX_CURSORS, MAX_FRAME_BYTES, MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME,
+    MAX_REPLAY_PER_FRAME, PROTOCOL_VERSION,
+};
 use crate::model::{ApiError, ClientEvent, Cursor, ErrorCode, MessageText, ServerEvent, User};
+use crate::server::auth::{self, Session};
+use crate::server::chat;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
+use crate::server::limits::{Action, ClientAddress, SocketSlot};
 use crate::server::state::AppState;
-use crate::server::{auth, chat};
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const IDLE_AFTER: Duration = Duration::from_secs(60);
@@ -32,19 +42,29 @@ const BUFFER_BYTES: usize = 4 * 1024;
 
 pub async fn websocket(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
     auth::require_same_origin(&state.settings, &headers)?;
-    let user = auth::session_user(&state, &headers)
+    let session = auth::session(&state, &headers)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
+    let limits = state.limits.settings();
+    if state.realtime.hub.sockets_of(session.user.id) >= limits.sockets_per_user {
+        tracing::info!(user_id = %session.user.id, "too many sockets for one user");
+        return Err(ServerError::TooManyConnections);
+    }
+    let Some(slot) = state.limits.socket_slot(address) else {
+        tracing::info!(%address, "too many sockets for one address");
+        return Err(ServerError::TooManyConnections);
+    };
     Ok(upgrade
         .read_buffer_size(BUFFER_BYTES)
         .write_buffer_size(BUFFER_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run(state, user, socket)))
+        .on_upgrade(move |socket| run(state, session, slot, address, socket)))
 }
 
 /// Why the server ends a connection: a close code and a reason for the client.
@@ -58,26 +78,39 @@ struct Connection {
     last_typing: Option<Instant>,
 }
 
-async fn run(state: AppState, user: User, socket: WebSocket) {
+async fn run(
+    state: AppState,
+    session: Session,
+    slot: SocketSlot,
+    address: IpAddr,
+    socket: WebSocket,
+) {
     let realtime = state.realtime.clone();
-    let registration = realtime.hub.connect_user(user.id);
-    realtime.presence_changed(user.id);
-    tracing::debug!(user_id = %user.id, "websocket opened");
-    let user_id = user.id;
+    let registration = realtime.hub.connect_user(session.holder());
+    let user_id = session.user.id;
+    realtime.presence_changed(user_id);
+    tracing::debug!(%user_id, %address, "websocket opened");
+    // The session's end, as a deadline on this process's clock.
+    let ends_in = (session.expires_at - Utc::now())
+        .to_std()
+        .unwrap_or(Duration::ZERO);
     let mut connection = Connection {
         state,
-        user,
+        user: session.user,
         socket,
         registration,
         last_typing: None,
     };
-    let closing = connection.serve().await;
+    let closing = connection
+        .serve(tokio::time::Instant::now() + ends_in)
+        .await;
     let Connection {
         mut socket,
         registration,
         ..
     } = connection;
     drop(registration);
+    drop(slot);
     realtime.presence_changed(user_id);
     if let Some((code, reason)) = closing {
         let frame = CloseFrame {
@@ -91,16 +124,30 @@ async fn run(state: AppState, user: User, socket: WebSocket) {
     tracing::debug!(%user_id, ?closing, "websocket closed");
 }
 
+/// The reason a client is given for a close code the hub asked for.
+fn stop_reason(code: u16) -> &'static str {
+    match code {
+        close::TOO_SLOW => "fell behind; reconnect and resume",
+        close::UNAUTHENTICATED => "the session ended; sign in again",
+        _ => "the service is unavailable; reconnect later",
+    }
+}
+
 impl Connection {
-    /// Serves until the peer leaves (`None`) or the server closes the connection.
-    async fn serve(&mut self) -> Option<Closing> {
+    /// Serves until the peer leaves (`None`) or the server closes the connection. Every write
+    /// has a deadline: a peer that stops reading is closed (4008) within it, whatever it asked
+    /// for, because everything it is sent goes through the one queue drained here.
+    async fn serve(&mut self, session_ends: tokio::time::Instant) -> Option<Closing> {
+        let write_within = self.state.settings.socket_write_timeout;
         let mut heartbeat =
             tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
         let mut last_heard = Instant::now();
+        let stop = self.registration.stop.clone();
         loop {
-            tokio::select! {
-                _ = self.registration.cut_off.notified() => {
-                    return Some((close::TOO_SLOW, "fell behind; reconnect and resume"));
+            let outgoing = tokio::select! {
+                code = stop.stopped() => return Some((code, stop_reason(code))),
+                () = tokio::time::sleep_until(session_ends) => {
+                    return Some((close::UNAUTHENTICATED, "the session expired; sign in again"));
                 }
                 incoming = self.socket.recv() => {
                     last_heard = Instant::now();
@@ -109,7 +156,7 @@ impl Connection {
                             // Boxed: handling a frame (queries, replays) needs far more state
                             // than waiting does, and an idle connection should not carry it.
                             if let Err(closing) = Box::pin(self.handle(text.as_str())).await {
-                                return closing;
+                                return Some(closing);
                             }
                         }
                         Ok(WsMessage::Binary(_)) => {
@@ -119,158 +166,212 @@ impl Connection {
                         Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => {}
                         Err(e) => return Some(read_error(e)),
                     }
+                    continue;
                 }
                 frame = self.registration.frames.recv() => {
                     let frame = frame?;
                     if let Some(code) = frame.close {
-                        return Some((code, "the service is unavailable; reconnect later"));
+                        return Some((code, stop_reason(code)));
                     }
-                    let send = self.socket.send(WsMessage::Text(frame.json.clone()));
-                    tokio::select! {
-                        sent = send => sent.ok()?,
-                        // Blocked on a full socket while the queue filled up behind it.
-                        _ = self.registration.cut_off.notified() => {
-                            return Some((close::TOO_SLOW, "fell behind; reconnect and resume"));
-                        }
-                    }
+                    WsMessage::Text(frame.json.clone())
                 }
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > IDLE_AFTER {
                         return Some((close::IDLE, "no answer to pings"));
                     }
-                    self.socket.send(WsMessage::Ping(Default::default())).await.ok()?;
+                    WsMessage::Ping(Default::default())
                 }
+            };
+            let sent = tokio::select! {
+                sent = tokio::time::timeout(write_within, self.socket.send(outgoing)) => sent,
+                // Told to stop while blocked on a full socket.
+                code = stop.stopped() => return Some((code, stop_reason(code))),
+            };
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return None,
+                Err(_) => return Some((close::TOO_SLOW, "not reading; reconnect and resume")),
             }
         }
     }
 
-    async fn emit(&mut self, event: &ServerEvent) -> Result<(), Option<Closing>> {
-        let frame = Frame::new(event);
-        self.socket
-            .send(WsMessage::Text(frame.json.clone()))
-            .await
-            .map_err(|_| None)
+    /// Queues an event to this connection, behind the events queued before it. A full queue
+    /// stops the connection (4008): the loop sees it at its next turn.
+    fn emit(&self, event: &ServerEvent) {
+        self.registration.to_self.offer(&Frame::new(event));
     }
 
-    async fn emit_error(&mut self, error: &ServerError) -> Result<(), Option<Closing>> {
+    fn emit_error(&self, error: &ServerError) {
         self.emit(&ServerEvent::Error {
             error: error.to_api(),
-        })
-        .await
+        });
     }
 
-    /// Handles one text frame. `Err` ends the connection (with a close frame when `Some`).
-    async fn handle(&mut self, text: &str) -> Result<(), Option<Closing>> {
+    /// Handles one text frame. `Err` ends the connection with that close code.
+    async fn handle(&mut self, text: &str) -> Result<(), Closing> {
         let event: ClientEvent = match serde_json::from_str(text) {
             Ok(event) => event,
             Err(e) => {
                 let error = ApiError::new(ErrorCode::BadRequest, format!("Unreadable frame: {e}"));
-                return self.emit(&ServerEvent::Error { error }).await;
+                self.emit(&ServerEvent::Error { error });
+                return Ok(());
             }
         };
+        // Replays are the costly frames (queries and rows): limited per user, not per socket,
+        // so opening more sockets buys nothing. Over the limit the connection closes with
+        // 1013; the client reconnects after its backoff and resumes then.
+        if matches!(
+            event,
+            ClientEvent::Hello { .. } | ClientEvent::Resume { .. }
+        ) && self
+            .state
+            .limits
+            .check(Action::Replay, self.user.id)
+            .is_err()
+        {
+            tracing::info!(user_id = %self.user.id, "replays limited");
+            return Err((close::TRY_AGAIN_LATER, "too many replays; reconnect later"));
+        }
         let result = match event {
             ClientEvent::Hello { version, cursors } => {
                 if version != PROTOCOL_VERSION {
-                    return Err(Some((
-                        close::UNSUPPORTED_VERSION,
-                        "unsupported protocol version",
-                    )));
+                    return Err((close::UNSUPPORTED_VERSION, "unsupported protocol version"));
                 }
                 self.hello(cursors).await
             }
-            ClientEvent::Resume { cursors } => self.resume(cursors).await,
+            ClientEvent::Resume { cursors } => self.replay(cursors).await,
             ClientEvent::Send {
                 id,
                 channel_id,
                 text,
-            } => self.send(id, channel_id, &text).await,
+            } => {
+                self.send(id, channel_id, &text).await;
+                Ok(())
+            }
             ClientEvent::Typing { channel_id } => self.typing(channel_id).await,
             ClientEvent::Read { channel_id, seq } => {
-                chat::move_read_mark(&self.state.pool, &self.user, channel_id, Some(seq)).await
+                chat::move_read_mark(&self.state, &self.user, channel_id, Some(seq)).await
             }
             // Through the queue: the pong comes after every event queued before the ping.
             ClientEvent::Ping => {
-                self.to_self(&ServerEvent::Pong);
+                self.emit(&ServerEvent::Pong);
                 return Ok(());
             }
         };
         match result {
             Ok(()) => Ok(()),
-            Err(e) => self.emit_error(&e).await,
+            Err(e) => {
+                e.log();
+                self.emit_error(&e);
+                Ok(())
+            }
         }
     }
 
     async fn hello(&mut self, cursors: Vec<Cursor>) -> Result<(), ServerError> {
         let presence = db::presence::of_peers(&self.state.pool, self.user.id).await?;
-        let ready = ServerEvent::Ready {
+        self.emit(&ServerEvent::Ready {
             version: PROTOCOL_VERSION,
             user_id: self.user.id,
             presence,
-        };
-        self.emit(&ready).await.map_err(|_| gone())?;
-        self.resume(cursors).await
+        });
+        self.replay(cursors).await
     }
 
-    /// Replays, per cursor, the messages after it (or `reset` when too many were missed).
-    /// A channel the user is not in gets `not_found`, and nothing else.
-    async fn resume(&mut self, cursors: Vec<Cursor>) -> Result<(), ServerError> {
+    /// Replays, per channel, the messages after its cursor, or `reset` when more than
+    /// [`MAX_REPLAY`] were missed or the frame's budget ([`MAX_REPLAY_PER_FRAME`] messages,
+    /// [`MAX_REPLAY_BYTES_PER_FRAME`] bytes of text) is spent. A channel listed twice counts
+    /// once (from its lower cursor). Channels the user is not in get one `not_found` and
+    /// nothing else. Two queries whatever the frame holds.
+    async fn replay(&mut self, cursors: Vec<Cursor>) -> Result<(), ServerError> {
         if cursors.len() > MAX_CURSORS {
             return Err(ServerError::BadRequest(format!(
                 "At most {MAX_CURSORS} cursors per resume."
             )));
         }
-        let ids: Vec<Uuid> = cursors.iter().map(|c| c.channel_id).collect();
-        let mine = db::channels::member_of(&self.state.pool, self.user.id, &ids).await?;
+        let mut order = Vec::new();
+        let mut after: HashMap<Uuid, i64> = HashMap::new();
         for cursor in cursors {
-            if !mine.contains(&cursor.channel_id) {
-                self.emit_error(&ServerError::NotFound)
-                    .await
-                    .map_err(|_| gone())?;
+            let last_seq = cursor.last_seq.max(0);
+            after
+                .entry(cursor.channel_id)
+                .and_modify(|seq| *seq = (*seq).min(last_seq))
+                .or_insert_with(|| {
+                    order.push(cursor.channel_id);
+                    last_seq
+                });
+        }
+        let newest: HashMap<Uuid, i64> =
+            db::channels::last_seqs_for_member(&self.state.pool, self.user.id, &order)
+                .await?
+                .into_iter()
+                .collect();
+        if order.iter().any(|c| !newest.contains_key(c)) {
+            self.emit_error(&ServerError::NotFound);
+        }
+        let (mut ranges, mut resets) = (Vec::new(), Vec::new());
+        let mut budget = MAX_REPLAY_PER_FRAME;
+        for channel in order {
+            let (Some(&newest), Some(&after)) = (newest.get(&channel), after.get(&channel)) else {
+                continue;
+            };
+            let missed = newest - after;
+            if missed <= 0 {
                 continue;
             }
-            let rows = db::messages::page_after(
+            if missed > MAX_REPLAY || missed > budget {
+                resets.push(channel);
+                continue;
+            }
+            budget -= missed;
+            ranges.push((channel, after + 1, newest));
+        }
+        if !ranges.is_empty() {
+            let channels: Vec<Uuid> = ranges.iter().map(|r| r.0).collect();
+            let from: Vec<i64> = ranges.iter().map(|r| r.1).collect();
+            let to: Vec<i64> = ranges.iter().map(|r| r.2).collect();
+            let rows = db::messages::replay(
                 &self.state.pool,
-                cursor.channel_id,
-                cursor.last_seq.max(0),
-                MAX_REPLAY + 1,
+                &channels,
+                &from,
+                &to,
+                MAX_REPLAY_BYTES_PER_FRAME,
             )
             .await?;
-            if rows.len() as i64 > MAX_REPLAY {
-                let reset = ServerEvent::Reset {
-                    channel_id: cursor.channel_id,
-                };
-                self.emit(&reset).await.map_err(|_| gone())?;
-                continue;
+            // A range cut short by the byte budget is reset instead: all of it, or none.
+            let mut rows = rows.into_iter().peekable();
+            for (channel, from, to) in ranges {
+                let mut messages = Vec::new();
+                while let Some(row) = rows.next_if(|r| r.channel_id == channel) {
+                    messages.push(row);
+                }
+                if messages.len() as i64 == to - from + 1 {
+                    for row in messages {
+                        self.emit(&ServerEvent::Message {
+                            message: message_view(row),
+                        });
+                    }
+                } else {
+                    resets.push(channel);
+                }
             }
-            for row in rows {
-                let event = ServerEvent::Message {
-                    message: message_view(row),
-                };
-                self.emit(&event).await.map_err(|_| gone())?;
-            }
+        }
+        for channel_id in resets {
+            self.emit(&ServerEvent::Reset { channel_id });
         }
         Ok(())
     }
 
     /// Queues the send with the writer and answers `ack`/`nack` through this connection's own
     /// queue once stored, without holding up the frames that follow.
-    async fn send(&mut self, id: Uuid, channel_id: Uuid, text: &str) -> Result<(), ServerError> {
+    async fn send(&mut self, id: Uuid, channel_id: Uuid, text: &str) {
+        let nack = |error: ApiError| ServerEvent::Nack { id, error };
         let text = match MessageText::parse(text) {
             Ok(text) => text,
-            Err(e) => {
-                let nack = ServerEvent::Nack {
-                    id,
-                    error: ApiError::from(e),
-                };
-                return self.emit(&nack).await.map_err(|_| gone());
-            }
+            Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
         if let Err(limited) = self.state.limits.send(self.user.id) {
-            let nack = ServerEvent::Nack {
-                id,
-                error: limited.to_api(),
-            };
-            return self.emit(&nack).await.map_err(|_| gone());
+            return self.emit(&nack(limited.to_api()));
         }
         // The message ends the typing; the next keystroke may announce it again at once.
         self.last_typing = None;
@@ -280,23 +381,21 @@ impl Connection {
             user_id: self.user.id,
             text,
         };
-        let pending = self.state.realtime.writer.enqueue(draft).await?;
+        let pending = match self.state.realtime.writer.enqueue(draft).await {
+            Ok(pending) => pending,
+            Err(e) => return self.emit(&nack(ApiError::from(e))),
+        };
         let to_self = self.registration.to_self.clone();
         tokio::spawn(async move {
             let event = match pending.stored().await {
                 Ok(message) => ServerEvent::Ack { id, message },
                 Err(e) => ServerEvent::Nack {
                     id,
-                    error: e.to_api(),
+                    error: ApiError::from(e),
                 },
             };
             to_self.offer(&Frame::new(&event));
         });
-        Ok(())
-    }
-
-    fn to_self(&self, event: &ServerEvent) {
-        self.registration.to_self.offer(&Frame::new(event));
     }
 
     async fn typing(&mut self, channel_id: Uuid) -> Result<(), ServerError> {
@@ -307,6 +406,7 @@ impl Connection {
             return Ok(());
         }
         self.last_typing = Some(Instant::now());
+        self.state.limits.check(Action::Typing, self.user.id)?;
         if !db::channels::is_member(&self.state.pool, channel_id, self.user.id).await? {
             return Err(ServerError::NotFound);
         }
@@ -331,9 +431,4 @@ fn read_error(error: axum::Error) -> Closing {
         Some(Error::Utf8(_)) => (close::INVALID_PAYLOAD, "text frames must be UTF-8"),
         _ => (close::PROTOCOL_ERROR, "malformed frame"),
     }
-}
-
-/// The socket went away while answering.
-fn gone() -> ServerError {
-    ServerError::Internal("connection closed".into())
 }
