@@ -1,7 +1,7 @@
 # Sourced by run.sh and test.sh: installs what building, running and testing Parley needs on a
 # Debian machine, skipping whatever is already there, so a second run costs seconds.
 #   parley_setup run    the app: wasm32 target, cargo-leptos, wasm-bindgen, wasm-opt, PostgreSQL
-#   parley_setup test   the above, plus sqlx-cli, Chromium and the Playwright packages
+#   parley_setup test   the above, plus sqlx-cli, cargo-deny, Chromium and the Playwright packages
 
 parley_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -57,6 +57,12 @@ parley_setup() {
         if ! cargo sqlx --version 2>/dev/null | grep -q " 0\.9\.0$"; then
             step "installing sqlx-cli 0.9.0 (once per machine; about 3 minutes)"
             cargo install sqlx-cli --no-default-features --features postgres,rustls --version 0.9.0 --locked
+        fi
+        # cargo-deny checks the dependency graph against deny.toml (and RustSec advisories when
+        # a local copy is given): scripts/test.sh. 0.20.2 builds on rustc 1.95.
+        if [ "$(cargo deny --version 2>/dev/null)" != "cargo-deny 0.20.2" ]; then
+            step "installing cargo-deny 0.20.2 (once per machine; 4 to 9 minutes on 2 cores)"
+            cargo install cargo-deny --version 0.20.2 --locked
         fi
         local e2e="$parley_root/end2end"
         if [ ! -d "$e2e/node_modules/@playwright/test" ] || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then

@@ -19,6 +19,33 @@ cargo clippy --all-targets --features bench -- -D warnings
 step "clippy: browser (wasm32, hydrate)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
+# Supply chain (deny.toml explains each rule; SECURITY.md, "Supply chain"). The bans, licenses
+# and sources checks need only crates.io. The advisories check needs RustSec's advisory
+# database, which lives on GitHub: neither this machine nor CI reaches it and no package
+# registry carries a copy, so it runs only where PARLEY_ADVISORY_DB names a git clone of it
+# (bare or not), and says so plainly when it does not.
+step "supply chain: cargo deny check bans licenses sources"
+# Today's unavoidable duplicates are warnings (deny.toml): keep them to one line each, and show
+# the dependency paths only when something fails.
+if ! cargo deny --locked check --hide-inclusion-graph bans licenses sources; then
+    step "supply chain: the failed check again, with the dependency paths"
+    cargo deny --locked check bans licenses sources
+    false
+fi
+if [ -n "${PARLEY_ADVISORY_DB:-}" ]; then
+    # cargo-deny 0.20.2 looks for the database of its default URL in this folder under
+    # deny.toml's db-path; a fresh local clone each run (under a second) keeps it exact.
+    adv_dir=.data/advisory-dbs/advisory-db-3157b0e258782691
+    rm -rf "$adv_dir"
+    mkdir -p "$(dirname "$adv_dir")"
+    git clone --quiet "$PARLEY_ADVISORY_DB" "$adv_dir"
+    adv_age=$(( ($(date +%s) - $(git -C "$adv_dir" log -1 --format=%ct)) / 86400 ))
+    step "supply chain: cargo deny check advisories (RustSec database at $(git -C "$adv_dir" log -1 --format='%h, %cs'), $adv_age days old)"
+    cargo deny --offline --locked check advisories
+else
+    step "supply chain: advisories NOT checked: no advisory database here (set PARLEY_ADVISORY_DB to a clone of RustSec's advisory-db; SECURITY.md)"
+fi
+
 parley_db parley_check
 step "SQL checked at compile time: .sqlx/ matches the queries"
 cargo sqlx migrate run
