@@ -55,6 +55,7 @@ fn ConnectionBanner(client: ChatClient) -> impl IntoView {
             {move || match client.connection.get() {
                 Connection::Reconnecting => "Reconnecting…",
                 Connection::Offline => "Offline. Reconnecting… (messages are sent when you are back)",
+                Connection::SignedOut => "Signed out. Sign in again to keep chatting.",
                 Connection::Connecting | Connection::Online => "",
             }}
         </p>

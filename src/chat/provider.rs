@@ -62,6 +62,17 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
             _ => {}
         }
     });
+    // The server ended the session (signed out in another tab or everywhere, or expired):
+    // ask who is signed in now, which drops the client.
+    Effect::new(move |_| {
+        let ended = handle
+            .0
+            .get()
+            .is_some_and(|client| client.connection.get() == crate::client::Connection::SignedOut);
+        if ended {
+            chat_user.refresh();
+        }
+    });
     Effect::new(move |_| {
         let unread = handle
             .0

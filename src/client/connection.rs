@@ -20,6 +20,8 @@ pub enum Connection {
     Reconnecting,
     /// The browser is offline; waiting for it to come back.
     Offline,
+    /// The server ended the session (signed out here or elsewhere, or expired): no retries.
+    SignedOut,
 }
 
 /// A sent message not acknowledged this long (ms) counts as lost with its connection.
@@ -203,7 +205,14 @@ impl ChatClient {
                 this.receive_frame(&text);
             },
             // The socket is still running this handler: only schedule, never drop it here.
-            move |_code| this.lost(false),
+            move |code| {
+                if code == crate::model::event::close::UNAUTHENTICATED {
+                    this.link.update_value(|l| l.stopped = true);
+                    this.connection.set(Connection::SignedOut);
+                } else {
+                    this.lost(false);
+                }
+            },
         );
         let opened = socket.is_some();
         self.link.update_value(|l| l.socket = socket);

@@ -1,9 +1,10 @@
-//! The host app's header: app name, navigation, the signed-in user and "Sign out".
+//! The host app's header: app name, navigation, the signed-in user, "Sign out" and "Sign out
+//! everywhere" (ends every session of the user, on every device).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::Logout;
+use crate::api::{Logout, LogoutEverywhere};
 use crate::chat::{use_chat_user, Identicon};
 use crate::model::User;
 
@@ -39,12 +40,16 @@ fn UserNav(user: User) -> impl IntoView {
     let chat_user = use_chat_user();
     let navigate = use_navigate();
     let logout = ServerAction::<Logout>::new();
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
     Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
+        let done = matches!(logout.value().get(), Some(Ok(())))
+            || matches!(everywhere.value().get(), Some(Ok(())));
+        if done {
             chat_user.refresh();
             navigate("/login", Default::default());
         }
     });
+    let busy = move || logout.pending().get() || everywhere.pending().get();
     view! {
         <nav class="topnav" aria-label="Main">
             <a href="/people">"People"</a>
@@ -62,12 +67,22 @@ fn UserNav(user: User) -> impl IntoView {
             <button
                 type="button"
                 class="link"
-                disabled=move || logout.pending().get()
+                disabled=busy
                 on:click=move |_| {
                     logout.dispatch(Logout {});
                 }
             >
                 "Sign out"
+            </button>
+            <button
+                type="button"
+                class="link"
+                disabled=busy
+                on:click=move |_| {
+                    everywhere.dispatch(LogoutEverywhere {});
+                }
+            >
+                "Sign out everywhere"
             </button>
         </div>
     }
