@@ -75,32 +75,32 @@ impl Config {
 
     /// What an operator should hear about at start: plain http where it is not loopback.
     pub fn warnings(&self) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let host = self
-            .public_origin
-            .strip_prefix("http://")
-            .map(|rest| rest.split(['/', ':']).next().unwrap_or(rest));
-        let loopback = |name: &str| {
-            name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        };
-        if let Some(host) = host {
-            if !loopback(host) && !host.starts_with('[') {
-                warnings.push(format!(
-                    "PARLEY_PUBLIC_ORIGIN is plain http on a non-loopback host ({}): sessions \
-                     and messages cross the network unencrypted; serve https behind a proxy \
-                     and set PARLEY_PUBLIC_ORIGIN=https://…",
-                    self.public_origin
-                ));
-            }
-            if !self.leptos_options.site_addr.ip().is_loopback() {
-                warnings.push(format!(
-                    "listening on {} (not loopback) over plain http",
-                    self.leptos_options.site_addr
-                ));
-            }
-        }
-        warnings
+        warnings(&self.public_origin, self.leptos_options.site_addr)
     }
+}
+
+fn warnings(public_origin: &str, site_addr: std::net::SocketAddr) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let host = public_origin
+        .strip_prefix("http://")
+        .map(|rest| rest.split(['/', ':']).next().unwrap_or(rest));
+    let loopback =
+        |name: &str| name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if let Some(host) = host {
+        if !loopback(host) && !host.starts_with('[') {
+            warnings.push(format!(
+                    "PARLEY_PUBLIC_ORIGIN is plain http on a non-loopback host ({public_origin}): sessions \
+                     and messages cross the network unencrypted; serve https behind a proxy \
+                     and set PARLEY_PUBLIC_ORIGIN=https://…"
+                ));
+        }
+        if !site_addr.ip().is_loopback() {
+            warnings.push(format!(
+                "listening on {site_addr} (not loopback) over plain http"
+            ));
+        }
+    }
+    warnings
 }
 
 fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigError> {
@@ -192,4 +192,21 @@ fn seconds(name: &str) -> Result<Option<Duration>, ConfigError> {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_off_loopback_is_warned_about() {
+        let loopback: std::net::SocketAddr = ([127, 0, 0, 1], 3000).into();
+        let everywhere: std::net::SocketAddr = ([0, 0, 0, 0], 3000).into();
+        assert!(warnings("http://127.0.0.1:3000", loopback).is_empty());
+        assert!(warnings("http://localhost:3000", loopback).is_empty());
+        assert!(warnings("https://chat.example.com", everywhere).is_empty());
+        assert_eq!(warnings("http://chat.example.com", loopback).len(), 1);
+        assert_eq!(warnings("http://192.168.1.20:3000", everywhere).len(), 2);
+        assert_eq!(warnings("http://127.0.0.1:3000", everywhere).len(), 1);
+    }
 }
