@@ -334,23 +334,3 @@ pub async fn replay(
         })
         .collect())
 }
-
-/// Up to `limit` messages after sequence `after`, oldest first.
-pub async fn page_after(
-    db: impl PgExecutor<'_>,
-    channel_id: Uuid,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<MessageRow>, sqlx::Error> {
-    sqlx::query_as!(
-        MessageRow,
-        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
-           FROM messages WHERE channel_id = $1 AND seq > $2
-          ORDER BY seq LIMIT $3",
-        channel_id,
-        after,
-        limit
-    )
-    .fetch_all(db)
-    .await
-}

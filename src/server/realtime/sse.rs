@@ -18,12 +18,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
-use crate::model::event::MAX_REPLAY;
+use crate::model::event::{MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME};
 use crate::model::{Message, ServerEvent};
 use crate::server::auth;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
 use crate::server::http::ApiQuery;
+use crate::server::limits::{ClientAddress, SocketSlot};
 use crate::server::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -33,12 +34,18 @@ pub struct EventsQuery {
 
 pub async fn events(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ServerError> {
     let session = auth::session(&state, &headers)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
+    // Streams count against the address's connections, as WebSockets do.
+    let Some(slot) = state.limits.socket_slot(address) else {
+        tracing::info!(%address, "too many streams for one address");
+        return Err(ServerError::TooManyConnections);
+    };
     let me = &session.user;
     let channel_id = query.channel_id;
     let resume_after = match headers.get("last-event-id") {
@@ -69,6 +76,7 @@ pub async fn events(
         backlog: VecDeque::new(),
         more: false,
         registration,
+        _slot: slot,
         session_ends: tokio::time::Instant::now()
             + (session.expires_at - Utc::now())
                 .to_std()
@@ -93,15 +101,27 @@ struct Feed {
     /// The last fill hit its limit: more rows wait in the table.
     more: bool,
     registration: Registration,
+    /// Held while the stream lives.
+    _slot: SocketSlot,
     session_ends: tokio::time::Instant,
 }
 
 impl Feed {
-    /// Loads the messages after `last_seq` from the table.
+    /// Loads the messages after `last_seq` from the table: at most [`MAX_REPLAY`] messages and
+    /// [`MAX_REPLAY_BYTES_PER_FRAME`] bytes of text at a time, so a stream that is read slowly
+    /// holds a bounded backlog; the rest is loaded when this is sent.
     async fn fill(&mut self) -> Result<(), sqlx::Error> {
-        let rows = db::messages::page_after(&self.pool, self.channel_id, self.last_seq, MAX_REPLAY)
-            .await?;
-        self.more = rows.len() as i64 == MAX_REPLAY;
+        let rows = db::messages::replay(
+            &self.pool,
+            &[self.channel_id],
+            &[self.last_seq + 1],
+            &[self.last_seq + MAX_REPLAY],
+            MAX_REPLAY_BYTES_PER_FRAME,
+        )
+        .await?;
+        // Cut short by either bound, or not: ask again once these are sent (an empty answer
+        // ends the catching up).
+        self.more = !rows.is_empty();
         self.backlog = rows.into_iter().map(message_view).collect();
         Ok(())
     }
