@@ -30,11 +30,11 @@ parley_setup() {
     fi
 
     if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos 0.3.7" ]; then
-        # Its release profile ends in a single-threaded fat-LTO link (~7 of ~24 minutes); without
-        # LTO and with parallel codegen the tool installs in about half the time (TOOLCHAIN.md).
+        # Built unoptimised: its release profile ends in a single-threaded fat-LTO link, and the
+        # debug build installs in half the time (11.6 against ~24 minutes, TOOLCHAIN.md) while
+        # building this project to the same bytes (each build ~15 % slower).
         step "installing cargo-leptos 0.3.7 (once per machine; about 12 minutes on 2 cores)"
-        CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-            cargo install cargo-leptos --version 0.3.7 --locked
+        cargo install cargo-leptos --version 0.3.7 --locked --debug
     fi
 
     # cargo-leptos needs wasm-bindgen at exactly the version in Cargo.lock (it would otherwise
