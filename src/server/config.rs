@@ -134,12 +134,17 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
             .collect::<Result<_, _>>()?,
     };
     let serve = ServeSettings::default();
+    let mut sends = rate("PARLEY_SENDS", limits.sends)?;
+    // The first name of the burst's variable keeps working.
+    if let Some(burst) = number("PARLEY_SEND_BURST")? {
+        sends.burst = burst;
+    }
     Ok(Settings {
         secure_cookies: public_origin.starts_with("https://"),
         public_origin: public_origin.to_owned(),
         loopback_hosts: listen_ip.is_loopback() || origin_is_loopback,
         limits: LimitSettings {
-            sends: rate("PARLEY_SENDS", limits.sends)?,
+            sends,
             channels: rate("PARLEY_CHANNELS", limits.channels)?,
             edits: rate("PARLEY_EDITS", limits.edits)?,
             reads: rate("PARLEY_READS", limits.reads)?,
