@@ -18,6 +18,9 @@ test('sign out everywhere ends the other browser\'s session and its live chat', 
   await phone.getByRole('button', { name: 'Sign in' }).click();
   await expect(phone.getByRole('heading', { name: 'People' })).toBeVisible();
 
+  // "Sign out" stays the only button of that name in view; the other is in the Account menu.
+  await expect(phone.getByRole('button', { name: 'Sign out' })).toHaveCount(1);
+  await phone.getByText('Account', { exact: true }).click();
   await phone.getByRole('button', { name: 'Sign out everywhere' }).click();
   await expect(phone).toHaveURL(/\/login$/);
 

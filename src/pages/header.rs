@@ -74,16 +74,20 @@ fn UserNav(user: User) -> impl IntoView {
             >
                 "Sign out"
             </button>
-            <button
-                type="button"
-                class="link"
-                disabled=busy
-                on:click=move |_| {
-                    everywhere.dispatch(LogoutEverywhere {});
-                }
-            >
-                "Sign out everywhere"
-            </button>
+            // Behind a disclosure, so that "Sign out" stays the one button of that name in view.
+            <details class="account-menu">
+                <summary>"Account"</summary>
+                <button
+                    type="button"
+                    class="link"
+                    disabled=busy
+                    on:click=move |_| {
+                        everywhere.dispatch(LogoutEverywhere {});
+                    }
+                >
+                    "Sign out everywhere"
+                </button>
+            </details>
         </div>
     }
 }
