@@ -1,7 +1,7 @@
 //! The open conversation: heading, message log (infinite scroll up), message actions and the
 //! composer, whose unsent text (`Drafts`) survives hydration and the composer being rebuilt.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::ev::{FocusEvent, KeyboardEvent, SubmitEvent};
 use leptos::html;
@@ -372,7 +372,8 @@ fn Editor(
     }
 }
 
-/// Unsent text per channel, and whether a composer had the focus. Kept by `ChatInterface`, so
+/// Unsent text per channel, whether a composer had the focus, and sends asked for before the
+/// chat client could take them (Enter in a composer that is still loading). Kept by `ChatInterface`, so
 /// it outlives each composer: the one rendered by the server (typed into before the WASM has
 /// loaded) is replaced by the live one once the chat client exists, and a channel list reload
 /// rebuilds the open channel.
@@ -383,6 +384,7 @@ pub struct Drafts(StoredValue<DraftState>);
 pub struct DraftState {
     text: HashMap<Uuid, String>,
     focused: Option<Uuid>,
+    send_asked: HashSet<Uuid>,
 }
 
 impl Drafts {
@@ -417,6 +419,19 @@ impl Drafts {
 
     fn focused(&self, channel: Uuid) -> bool {
         self.0.with_value(|d| d.focused == Some(channel))
+    }
+
+    fn ask_send(&self, channel: Uuid) {
+        self.0.update_value(|d| {
+            d.send_asked.insert(channel);
+        });
+    }
+
+    /// Whether a send was asked for in `channel` (once).
+    fn take_send(&self, channel: Uuid) -> bool {
+        self.0
+            .try_update_value(|d| d.send_asked.remove(&channel))
+            .unwrap_or(false)
     }
 }
 
@@ -454,37 +469,23 @@ fn LoadingChannel(channel: Option<Uuid>) -> impl IntoView {
 
 /// The message box. Its textarea is uncontrolled (read through a `NodeRef`): hydration never
 /// clears text typed before the WASM loaded, and what is typed is kept in [`Drafts`] for the
-/// composer that replaces this one. Without a client (`None`) nothing can be sent yet: the
-/// button is disabled and the text stays.
+/// composer that replaces this one. Without a client (`None`, still loading) nothing is sent
+/// yet: the button is disabled (before hydration it would submit the page), and Enter asks the
+/// composer that replaces this one to send.
 #[component]
 fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
     let drafts = Drafts::use_drafts();
     let text = NodeRef::<html::Textarea>::new();
     let error = RwSignal::new(None::<String>);
-    // Once in the page: text already in the box (typed before hydration) is kept as the draft;
-    // an empty box takes the draft an earlier composer of this channel left, and its focus.
-    Effect::new(move |_| {
-        let Some(el) = text.get() else { return };
-        let typed = el.value();
-        if !typed.is_empty() {
-            drafts.set_text(channel, typed);
-        } else if let Some(saved) = drafts.text(channel) {
-            el.set_value(&saved);
-        }
-        let box_node: &web_sys::Node = &el;
-        let active = document().active_element();
-        let nothing_focused = active.as_ref().is_none_or(|a| {
-            let body = document().body();
-            a.is_same_node(body.as_ref().map(|b| -> &web_sys::Node { b }))
-        });
-        if active.is_some_and(|a| a.is_same_node(Some(box_node))) {
-            drafts.set_focused(channel, true);
-        } else if drafts.focused(channel) && nothing_focused {
-            let _ = el.focus();
-        }
-    });
     let submit = move || {
-        let (Some(client), Some(el)) = (client, text.get_untracked()) else {
+        let Some(el) = text.get_untracked() else {
+            return;
+        };
+        let Some(client) = client else {
+            // Still loading: the composer that replaces this one sends it.
+            if !el.value().trim().is_empty() {
+                drafts.ask_send(channel);
+            }
             return;
         };
         match client.send(channel, &el.value()) {
@@ -496,6 +497,34 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             Err(e) => error.set(Some(e)),
         }
     };
+    // Once in the page: text already in the box (typed before hydration) is kept as the draft;
+    // an empty box takes the draft an earlier composer of this channel left, its focus, and
+    // the send asked for there.
+    Effect::new(move |_| {
+        let Some(el) = text.get() else { return };
+        untrack(move || {
+            let typed = el.value();
+            if !typed.is_empty() {
+                drafts.set_text(channel, typed);
+            } else if let Some(saved) = drafts.text(channel) {
+                el.set_value(&saved);
+            }
+            let box_node: &web_sys::Node = &el;
+            let active = document().active_element();
+            let nothing_focused = active.as_ref().is_none_or(|a| {
+                let body = document().body();
+                a.is_same_node(body.as_ref().map(|b| -> &web_sys::Node { b }))
+            });
+            if active.is_some_and(|a| a.is_same_node(Some(box_node))) {
+                drafts.set_focused(channel, true);
+            } else if drafts.focused(channel) && nothing_focused {
+                let _ = el.focus();
+            }
+            if client.is_some() && drafts.take_send(channel) {
+                submit();
+            }
+        });
+    });
     view! {
         <form
             class="composer"
