@@ -2,8 +2,10 @@ import { expect, Page, test } from '@playwright/test';
 import { apiChannel, DEMO_PASSWORD, log, PASSWORD, person, uniqueUsername, waitHydrated } from './helpers';
 
 // What a person types while the page is still loading (the WASM not yet there, so no handlers)
-// must neither be lost at hydration nor be sent anywhere unsafe. Each test holds the page's WASM
-// until it releases it, so "before hydration" is certain, not a race.
+// must not be lost at hydration: the sign-up form posts without JavaScript, and typed text stays
+// through hydration in the forms and the composer. Signing in, hydrated or not, never follows a
+// `next=` off this site. Each test holds the page's WASM until it releases it, so "before
+// hydration" is certain, not a race.
 
 /** Holds every request for the app's WASM until the returned function is called. */
 async function holdWasm(page: Page): Promise<() => void> {
