@@ -253,13 +253,14 @@ pub fn form_error_message(code: &str) -> Option<String> {
         ErrorCode::RateLimited => "Too many attempts. Please wait a minute and try again.",
         ErrorCode::BadRequest => "Please check the form and try again.",
         ErrorCode::Forbidden => "Requests from other sites are refused.",
-        ErrorCode::Unavailable | ErrorCode::Internal => {
+        ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::RequestTimeout => {
             "The service is temporarily unavailable. Please try again."
         }
         ErrorCode::Unauthenticated
         | ErrorCode::NotFound
         | ErrorCode::MethodNotAllowed
-        | ErrorCode::PayloadTooLarge => return None,
+        | ErrorCode::PayloadTooLarge
+        | ErrorCode::MisdirectedRequest => return None,
     };
     Some(message.to_owned())
 }
