@@ -1,11 +1,12 @@
 // Waits (up to two minutes) until the server under test answers, so the first test does not
 // race its start-up.
 export default async function globalSetup(): Promise<void> {
+  const baseURL = process.env.PARLEY_BASE_URL ?? 'http://127.0.0.1:3000';
   const deadline = Date.now() + 120_000;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch('http://127.0.0.1:3000/login');
+      const response = await fetch(`${baseURL}/login`);
       if (response.ok) return;
       lastError = new Error(`status ${response.status}`);
     } catch (error) {

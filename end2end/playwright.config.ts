@@ -2,7 +2,10 @@ import { defineConfig, devices } from '@playwright/test';
 
 // The server is started by `cargo leptos end-to-end` (see scripts/test.sh); global-setup waits
 // until it answers. Browsers come from Debian (/usr/bin/chromium): Playwright cannot download
-// its own here.
+// its own here. PARLEY_BASE_URL points the suite at another running server (e.g. a second
+// checkout's on another port).
+const baseURL = process.env.PARLEY_BASE_URL ?? 'http://127.0.0.1:3000';
+
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',
@@ -13,7 +16,7 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL: 'http://127.0.0.1:3000',
+    baseURL,
     trace: 'retain-on-failure',
     ...devices['Desktop Chrome'],
     launchOptions: {

@@ -2,38 +2,51 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use super::form;
+
 use crate::model::{ApiError, LoginInput, SignupInput, User};
 
-/// Creates an account and signs it in (sets the session cookie).
+/// Creates an account and signs it in (sets the session cookie). `next` is read only from a
+/// plain form post (see `form`), which is answered with a redirect there.
 #[server(prefix = "/api/fn", endpoint = "signup")]
-pub async fn signup(input: SignupInput) -> Result<User, ApiError> {
-    use crate::server::{auth, context};
-    context::respond(
-        async {
-            let state = context::app_state()?;
-            let (address, headers) = (context::client_address()?, context::request_headers()?);
-            let signed_in = auth::sign_up(&state, &input, address, &headers).await?;
-            context::set_cookie(signed_in.cookie);
-            Ok(signed_in.user)
-        }
-        .await,
-    )
+pub async fn signup(input: SignupInput, next: Option<String>) -> Result<User, ApiError> {
+    use crate::server::{auth, context, ServerError};
+    let result: Result<User, ServerError> = async {
+        let state = context::app_state()?;
+        let (address, headers) = (context::client_address()?, context::request_headers()?);
+        let signed_in = auth::sign_up(&state, &input, address, &headers).await?;
+        context::set_cookie(signed_in.cookie);
+        Ok(signed_in.user)
+    }
+    .await;
+    if form::is_plain_form_post() {
+        let kept = [
+            ("username", input.username.as_str()),
+            ("display_name", input.display_name.as_str()),
+        ];
+        return form::answer(result, "/signup", next.as_deref(), &kept);
+    }
+    context::respond(result)
 }
 
-/// Signs in with a username and password (sets the session cookie).
+/// Signs in with a username and password (sets the session cookie). `next` as for [`signup`].
 #[server(prefix = "/api/fn", endpoint = "login")]
-pub async fn login(input: LoginInput) -> Result<User, ApiError> {
-    use crate::server::{auth, context};
-    context::respond(
-        async {
-            let state = context::app_state()?;
-            let (address, headers) = (context::client_address()?, context::request_headers()?);
-            let signed_in = auth::sign_in(&state, &input, address, &headers).await?;
-            context::set_cookie(signed_in.cookie);
-            Ok(signed_in.user)
-        }
-        .await,
-    )
+pub async fn login(input: LoginInput, next: Option<String>) -> Result<User, ApiError> {
+    use crate::server::{auth, context, ServerError};
+    let result: Result<User, ServerError> = async {
+        let state = context::app_state()?;
+        let (address, headers) = (context::client_address()?, context::request_headers()?);
+        let signed_in = auth::sign_in(&state, &input, address, &headers).await?;
+        context::set_cookie(signed_in.cookie);
+        Ok(signed_in.user)
+    }
+    .await;
+    if form::is_plain_form_post() {
+        let kept = [("username", input.username.as_str())];
+        return form::answer(result, "/login", next.as_deref(), &kept);
+    }
+    context::respond(result)
 }
 
 /// Ends the current session on the server and clears its cookie.

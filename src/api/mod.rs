@@ -4,6 +4,8 @@
 
 mod account;
 mod chat;
+#[cfg(feature = "ssr")]
+mod form;
 
 pub use account::*;
 pub use chat::*;

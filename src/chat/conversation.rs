@@ -1,10 +1,13 @@
 //! The open conversation: heading, message log (infinite scroll up), message actions and the
-//! composer.
+//! composer, whose unsent text (`Drafts`) survives hydration and the composer being rebuilt.
 
-use leptos::ev::{KeyboardEvent, SubmitEvent};
+use std::collections::{HashMap, HashSet};
+
+use leptos::ev::{FocusEvent, KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos::web_sys;
 use uuid::Uuid;
 
 use super::identicon::Identicon;
@@ -52,18 +55,10 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
             view! {
                 {move || match (known.get(), client.list_state.get()) {
                     (Some(channel), _) => view! { <OpenChannel client channel /> }.into_any(),
-                    (None, ListState::Loading) => view! {
-                        <section class="conversation empty-state">
-                            <p class="muted">"Loading…"</p>
-                        </section>
+                    (None, ListState::Loading) => view! { <LoadingChannel channel=id /> }.into_any(),
+                    (None, ListState::Ready) if !missing() => {
+                        view! { <LoadingChannel channel=id /> }.into_any()
                     }
-                    .into_any(),
-                    (None, ListState::Ready) if !missing() => view! {
-                        <section class="conversation empty-state">
-                            <p class="muted">"Loading…"</p>
-                        </section>
-                    }
-                    .into_any(),
                     (None, _) => view! {
                         <section class="conversation empty-state">
                             <p class="muted">"Conversation not found"</p>
@@ -235,7 +230,7 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
                 </ol>
             </div>
             <p class="typing" aria-live="polite">{typing_line}</p>
-            <Composer client channel />
+            <Composer client=Some(client) channel />
         </section>
     }
 }
@@ -377,17 +372,159 @@ fn Editor(
     }
 }
 
+/// Unsent text per channel, whether a composer had the focus, and sends asked for before the
+/// chat client could take them (Enter in a composer that is still loading). Kept by `ChatInterface`, so
+/// it outlives each composer: the one rendered by the server (typed into before the WASM has
+/// loaded) is replaced by the live one once the chat client exists, and a channel list reload
+/// rebuilds the open channel.
+#[derive(Clone, Copy)]
+pub struct Drafts(StoredValue<DraftState>);
+
+#[derive(Default)]
+pub struct DraftState {
+    text: HashMap<Uuid, String>,
+    focused: Option<Uuid>,
+    send_asked: HashSet<Uuid>,
+}
+
+impl Drafts {
+    pub fn provide() -> Self {
+        let drafts = Self(StoredValue::new(DraftState::default()));
+        provide_context(drafts);
+        drafts
+    }
+
+    fn use_drafts() -> Self {
+        use_context::<Self>().unwrap_or_else(Self::provide)
+    }
+
+    fn text(&self, channel: Uuid) -> Option<String> {
+        self.0
+            .with_value(|d| d.text.get(&channel).filter(|t| !t.is_empty()).cloned())
+    }
+
+    fn set_text(&self, channel: Uuid, text: String) {
+        self.0.update_value(|d| {
+            d.text.insert(channel, text);
+        });
+    }
+
+    fn set_focused(&self, channel: Uuid, focused: bool) {
+        self.0.update_value(|d| match focused {
+            true => d.focused = Some(channel),
+            false if d.focused == Some(channel) => d.focused = None,
+            false => {}
+        });
+    }
+
+    fn focused(&self, channel: Uuid) -> bool {
+        self.0.with_value(|d| d.focused == Some(channel))
+    }
+
+    fn ask_send(&self, channel: Uuid) {
+        self.0.update_value(|d| {
+            d.send_asked.insert(channel);
+        });
+    }
+
+    /// Whether a send was asked for in `channel` (once).
+    fn take_send(&self, channel: Uuid) -> bool {
+        self.0
+            .try_update_value(|d| d.send_asked.remove(&channel))
+            .unwrap_or(false)
+    }
+}
+
+/// The open conversation before the chat client exists (server rendering, then until the
+/// browser knows the signed-in user).
 #[component]
-fn Composer(client: ChatClient, channel: Uuid) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let submit = move || match client.send(channel, &draft.get_untracked()) {
-        Ok(()) => {
-            draft.set(String::new());
-            error.set(None);
+pub fn PendingConversation(active: Memo<Option<Option<Uuid>>>) -> impl IntoView {
+    move || match active.get() {
+        Some(channel) => view! { <LoadingChannel channel /> }.into_any(),
+        None => view! { <section class="conversation empty-state"></section> }.into_any(),
+    }
+}
+
+/// A channel whose messages are not there yet: its composer already is, to type into.
+#[component]
+fn LoadingChannel(channel: Option<Uuid>) -> impl IntoView {
+    match channel {
+        Some(channel) => view! {
+            <section class="conversation">
+                <div class="log">
+                    <p class="muted center">"Loading…"</p>
+                </div>
+                <Composer client=None channel />
+            </section>
         }
-        Err(e) => error.set(Some(e)),
+        .into_any(),
+        None => view! {
+            <section class="conversation empty-state">
+                <p class="muted">"Loading…"</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// The message box. Its textarea is uncontrolled (read through a `NodeRef`): hydration never
+/// clears text typed before the WASM loaded, and what is typed is kept in [`Drafts`] for the
+/// composer that replaces this one. Without a client (`None`, still loading) nothing is sent
+/// yet: the button is disabled (before hydration it would submit the page), and Enter asks the
+/// composer that replaces this one to send.
+#[component]
+fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
+    let drafts = Drafts::use_drafts();
+    let text = NodeRef::<html::Textarea>::new();
+    let error = RwSignal::new(None::<String>);
+    let submit = move || {
+        let Some(el) = text.get_untracked() else {
+            return;
+        };
+        let Some(client) = client else {
+            // Still loading: the composer that replaces this one sends it.
+            if !el.value().trim().is_empty() {
+                drafts.ask_send(channel);
+            }
+            return;
+        };
+        match client.send(channel, &el.value()) {
+            Ok(()) => {
+                el.set_value("");
+                drafts.set_text(channel, String::new());
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e)),
+        }
     };
+    // Once in the page: text already in the box (typed before hydration) is kept as the draft;
+    // an empty box takes the draft an earlier composer of this channel left, its focus, and
+    // the send asked for there.
+    Effect::new(move |_| {
+        let Some(el) = text.get() else { return };
+        untrack(move || {
+            let typed = el.value();
+            if !typed.is_empty() {
+                drafts.set_text(channel, typed);
+            } else if let Some(saved) = drafts.text(channel) {
+                el.set_value(&saved);
+            }
+            let box_node: &web_sys::Node = &el;
+            let active = document().active_element();
+            let nothing_focused = active.as_ref().is_none_or(|a| {
+                let body = document().body();
+                a.is_same_node(body.as_ref().map(|b| -> &web_sys::Node { b }))
+            });
+            if active.is_some_and(|a| a.is_same_node(Some(box_node))) {
+                drafts.set_focused(channel, true);
+            } else if drafts.focused(channel) && nothing_focused {
+                let _ = el.focus();
+            }
+            if client.is_some() && drafts.take_send(channel) {
+                submit();
+            }
+        });
+    });
     view! {
         <form
             class="composer"
@@ -400,13 +537,21 @@ fn Composer(client: ChatClient, channel: Uuid) -> impl IntoView {
                 aria-label="Message"
                 placeholder="Write a message…"
                 rows="1"
-                prop:value=move || draft.get()
+                node_ref=text
                 on:input=move |ev| {
-                    let text = event_target_value(&ev);
-                    if !text.trim().is_empty() {
+                    let typed = event_target_value(&ev);
+                    if let Some(client) = client.filter(|_| !typed.trim().is_empty()) {
                         client.typed(channel);
                     }
-                    draft.set(text);
+                    drafts.set_text(channel, typed);
+                }
+                on:focus=move |_| drafts.set_focused(channel, true)
+                on:blur=move |ev: FocusEvent| {
+                    // Removing the box (when it is replaced) blurs it with no new target: the
+                    // composer that replaces it takes the focus back.
+                    if ev.related_target().is_some() {
+                        drafts.set_focused(channel, false);
+                    }
                 }
                 on:keydown=move |ev: KeyboardEvent| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
@@ -415,7 +560,9 @@ fn Composer(client: ChatClient, channel: Uuid) -> impl IntoView {
                     }
                 }
             ></textarea>
-            <button type="submit" class="primary">"Send"</button>
+            <button type="submit" class="primary" disabled=client.is_none()>
+                "Send"
+            </button>
             {move || error.get().map(|e| view! { <p class="error composer-error" role="alert">{e}</p> })}
         </form>
     }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::conversation::Conversation;
+use super::conversation::{Conversation, Drafts, PendingConversation};
 use super::group::NewGroupForm;
 use super::identicon::Identicon;
 use super::provider::use_chat_client;
@@ -21,6 +21,7 @@ pub fn ChatInterface() -> impl IntoView {
             .map(|id| Uuid::parse_str(&id).ok())
     });
     let handle = use_chat_client();
+    Drafts::provide();
     view! {
         <div class="chat" class:open=move || active.get().is_some()>
             {move || match handle.get() {
@@ -37,7 +38,7 @@ pub fn ChatInterface() -> impl IntoView {
                         <nav class="sidebar" aria-label="Conversations">
                             <p class="muted empty">"Loading conversations…"</p>
                         </nav>
-                        <section class="conversation empty-state"></section>
+                        <PendingConversation active />
                     }
                         .into_any()
                 }
