@@ -192,6 +192,9 @@ pub struct Phase {
     /// Statuses other than 200, of any kind (429 included).
     pub refused: u64,
     pub server_cpu_cores: f64,
+    /// Cores busy on the whole machine (`/proc/stat`): the server, PostgreSQL, this load
+    /// generator, and anything else running (other builds make every figure noisier).
+    pub machine_busy_cores: f64,
     pub db_tuples_fetched_per_s: f64,
     pub db_blocks_per_s: f64,
 }
@@ -313,7 +316,7 @@ pub async fn run(
 
 fn report_phase(name: &str, phase: &Phase) {
     eprintln!(
-        "  {name}: mix p50 {} p99 {} ms; me p99 {}, sign-in p99 {}, ack p99 {}, receive p99 {} ms; statuses {:?}, failures {}, server {:.2} cores, {:.0} tuples/s",
+        "  {name}: mix p50 {} p99 {} ms; me p99 {}, sign-in p99 {}, ack p99 {}, receive p99 {} ms; statuses {:?}, failures {}, server {:.2} cores, machine {:.2} cores busy, {:.0} tuples/s",
         phase.mix.p50_ms,
         phase.mix.p99_ms,
         phase.auth_me.p99_ms,
@@ -323,6 +326,7 @@ fn report_phase(name: &str, phase: &Phase) {
         phase.http_statuses,
         phase.failures,
         phase.server_cpu_cores,
+        phase.machine_busy_cores,
         phase.db_tuples_fetched_per_s,
     );
 }
@@ -362,6 +366,7 @@ async fn phase(
 ) -> Result<Phase, Failure> {
     let stats_before = db_stats(pool).await?;
     let cpu_before = served.cpu_time()?;
+    let busy_before = machine_busy()?;
     let started = Instant::now();
     recorder.open_window(window);
     let deadline = started + window;
@@ -395,6 +400,7 @@ async fn phase(
     let sign_in = sign_in.await?;
     let elapsed = started.elapsed();
     let cpu = served.cpu_time()?.saturating_sub(cpu_before);
+    let busy = machine_busy()?.saturating_sub(busy_before);
     let stats_after = db_stats(pool).await?;
     tokio::time::sleep(DRAIN.min(window)).await;
 
@@ -440,6 +446,7 @@ async fn phase(
         failures,
         refused,
         server_cpu_cores: round3(cpu.as_secs_f64() / seconds),
+        machine_busy_cores: round3(busy.as_secs_f64() / seconds),
         db_tuples_fetched_per_s: round3((stats_after.0 - stats_before.0) as f64 / seconds),
         db_blocks_per_s: round3((stats_after.1 - stats_before.1) as f64 / seconds),
     })
@@ -494,6 +501,23 @@ async fn requests(
             }
         }
     }
+}
+
+/// CPU time the whole machine has spent busy (every state but idle and iowait).
+fn machine_busy() -> Result<Duration, Failure> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("cpu "))
+        .ok_or("no cpu line in /proc/stat")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    // user nice system idle iowait irq softirq steal …, in ticks of 1/100 s.
+    let idle = fields.get(3).copied().unwrap_or(0) + fields.get(4).copied().unwrap_or(0);
+    let total: u64 = fields.iter().take(8).sum();
+    Ok(Duration::from_millis(total.saturating_sub(idle) * 10))
 }
 
 /// (tuples fetched, blocks read or hit) of this database so far.
