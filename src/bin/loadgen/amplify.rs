@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::client::{self, lock, Live, Recorder, Rng};
 use crate::fixture::{self, BenchChannel, BenchUser};
-use crate::http::Http;
+use crate::http::{Http, Reply};
 use crate::process::Served;
 use crate::stats::{round3, Samples, Summary};
 use crate::Failure;
@@ -45,6 +45,9 @@ const SIGN_IN_EVERY: Duration = Duration::from_millis(1250);
 const DRAIN: Duration = Duration::from_secs(5);
 /// Time between starting the attack and measuring under it.
 const RAMP: Duration = Duration::from_secs(1);
+/// A failure on a kept-alive connection faster than this is taken for an idle close, and the
+/// request is sent again on a new connection (as browsers do).
+const STALE_WITHIN: Duration = Duration::from_secs(1);
 /// Pause before an attacker socket that was closed or refused tries again.
 const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// Connection index whose source address is 127.0.0.8 (see `client::connect`).
@@ -184,6 +187,8 @@ pub struct Phase {
     pub http_statuses: BTreeMap<u16, u64>,
     /// Requests that got no answer (timeout after 30 s, connection lost).
     pub http_failures: u64,
+    /// Requests sent again at once because their kept-alive connection had been closed.
+    pub http_stale_retries: u64,
     /// `nack`s and `error`s on the person's and the friend's sockets, by error code.
     pub socket_errors: BTreeMap<String, u64>,
     pub socket_closes: u64,
@@ -353,6 +358,7 @@ struct HttpTimings {
     samples: Samples,
     statuses: BTreeMap<u16, u64>,
     failures: u64,
+    stale_retries: u64,
 }
 
 /// The person's requests and sends for `window`, then the drain; their figures.
@@ -441,6 +447,7 @@ async fn phase(
         copies,
         http_statuses: statuses,
         http_failures,
+        http_stale_retries: me.stale_retries + sign_in.stale_retries,
         socket_errors,
         socket_closes: recorder.closed.load(std::sync::atomic::Ordering::Relaxed),
         failures,
@@ -472,33 +479,46 @@ async fn requests(
             return timings;
         }
         let started = Instant::now();
-        if http.is_none() {
-            match Http::connect(addr, token.as_deref()).await {
-                Ok(connection) => http = Some(connection),
-                Err(_) => {
-                    timings.failures += 1;
-                    continue;
+        // A browser sends again at once when a kept-alive connection turns out to have been
+        // closed by the server while idle; so does this, once, when the failure was quick.
+        let mut answer = Err::<Reply, Failure>("not sent".into());
+        // The second pass happens only after a quick failure on a reused connection.
+        for _ in 0..2 {
+            let reused = http.is_some();
+            if !reused {
+                match Http::connect(addr, token.as_deref()).await {
+                    Ok(connection) => http = Some(connection),
+                    Err(e) => {
+                        answer = Err(e);
+                        break;
+                    }
                 }
             }
-        }
-        let Some(connection) = http.as_mut() else {
-            continue;
-        };
-        let answer = match &login {
-            Some(body) => {
-                connection
-                    .request(Method::POST, "/api/auth/login", Some(body.clone()), false)
-                    .await
+            let Some(connection) = http.as_mut() else {
+                break;
+            };
+            let tried = Instant::now();
+            answer = match &login {
+                Some(body) => {
+                    connection
+                        .request(Method::POST, "/api/auth/login", Some(body.clone()), false)
+                        .await
+                }
+                None => connection.get("/api/auth/me", false).await,
+            };
+            if answer.is_ok() {
+                break;
             }
-            None => connection.get("/api/auth/me", false).await,
-        };
+            http = None;
+            if !reused || tried.elapsed() > STALE_WITHIN {
+                break;
+            }
+            timings.stale_retries += 1;
+        }
         timings.samples.push(started.elapsed());
         match answer {
             Ok(reply) => *timings.statuses.entry(reply.status).or_default() += 1,
-            Err(_) => {
-                timings.failures += 1;
-                http = None;
-            }
+            Err(_) => timings.failures += 1,
         }
     }
 }
