@@ -48,6 +48,8 @@ const RAMP: Duration = Duration::from_secs(1);
 /// A failure on a kept-alive connection faster than this is taken for an idle close, and the
 /// request is sent again on a new connection (as browsers do).
 const STALE_WITHIN: Duration = Duration::from_secs(1);
+/// How long the server may take to answer an attacker's `hello`.
+const READY_WITHIN: Duration = Duration::from_secs(30);
 /// Pause before an attacker socket that was closed or refused tries again.
 const RECONNECT_AFTER: Duration = Duration::from_millis(200);
 /// Connection index whose source address is 127.0.0.8 (see `client::connect`).
@@ -212,7 +214,8 @@ pub struct Take {
     pub frame_bytes: usize,
     /// Sockets that reached `ready` (the first ones and every reconnection).
     pub connects: u64,
-    /// Upgrades or `hello`s that failed, by reason.
+    /// Upgrades refused and `hello`s answered with a close or an error instead of `ready`, by
+    /// reason.
     pub connect_failures: BTreeMap<String, u64>,
     pub frames_sent: u64,
     pub bytes_received: u64,
@@ -570,11 +573,8 @@ async fn attack(
                 continue;
             }
         };
-        if let Err(e) = client::hello(&mut socket).await {
-            count(
-                &mut lock(&take).connect_failures,
-                format!("hello: {}", short(&e.to_string())),
-            );
+        if let Err(why) = hello(&mut socket).await {
+            count(&mut lock(&take).connect_failures, format!("hello: {why}"));
             tokio::time::sleep(RECONNECT_AFTER).await;
             continue;
         }
@@ -632,6 +632,42 @@ async fn attack(
         }
         tokio::time::sleep(RECONNECT_AFTER).await;
     }
+}
+
+/// Sends `hello` and reads until `ready`; otherwise why not (the close code, the error code).
+async fn hello(socket: &mut client::Socket) -> Result<(), String> {
+    let hello = ClientEvent::Hello {
+        version: parley::model::event::PROTOCOL_VERSION,
+        cursors: Vec::new(),
+    };
+    let hello = serde_json::to_string(&hello).map_err(|e| e.to_string())?;
+    socket
+        .send(Message::text(hello))
+        .await
+        .map_err(|e| short(&e.to_string()))?;
+    let answer = async {
+        while let Some(frame) = socket.next().await {
+            match frame.map_err(|e| short(&e.to_string()))? {
+                Message::Text(text) => match serde_json::from_str::<ServerEvent>(&text) {
+                    Ok(ServerEvent::Ready { .. }) => return Ok(()),
+                    Ok(ServerEvent::Error { error }) => {
+                        return Err(format!("error {}", client::code_name(error.code)))
+                    }
+                    _ => {}
+                },
+                Message::Close(close) => {
+                    return Err(close.map_or("closed with no code".to_owned(), |c| {
+                        format!("closed {} {}", u16::from(c.code), c.reason)
+                    }))
+                }
+                _ => {}
+            }
+        }
+        Err("ended before ready".to_owned())
+    };
+    tokio::time::timeout(READY_WITHIN, answer)
+        .await
+        .map_err(|_| "no ready within 30 s".to_owned())?
 }
 
 /// An error's first line, short enough to be a key.
