@@ -13,8 +13,10 @@
 //! every scenario is bounded in count and time.
 //!
 //! ```text
-//! parley-loadgen [SCENARIO…] [--smoke] [--out DIR] [--server-bin PATH]
-//!   SCENARIO: latency throughput idle bundle dataset actions (default: all of them)
+//! parley-loadgen [SCENARIO…] [--smoke] [--out DIR] [--name STEM] [--server-bin PATH]
+//!                [--site-root DIR]
+//!   SCENARIO: latency throughput idle bundle dataset actions amplify (default: all of them)
+//!   --name: write DIR/STEM.json and DIR/STEM.md (default `results`, `smoke` with --smoke)
 //! parley-loadgen bare-server --port N     (started by the scenarios themselves)
 //! ```
 //! See scripts/bench.sh and BENCHMARKS.md.
@@ -22,6 +24,7 @@
 // The modules live in src/bin/loadgen/ (an inline module maps to that folder).
 mod loadgen {
     pub mod actions;
+    pub mod amplify;
     pub mod bare;
     pub mod bundle;
     pub mod client;
@@ -38,8 +41,8 @@ mod loadgen {
 }
 
 use loadgen::{
-    actions, bare, bundle, client, dataset, fixture, floor, http, idle, latency, process, report,
-    stats, throughput,
+    actions, amplify, bare, bundle, client, dataset, fixture, floor, http, idle, latency, process,
+    report, stats, throughput,
 };
 
 use std::error::Error;
@@ -64,6 +67,7 @@ fn main() -> Result<(), Failure> {
         server_bin: PathBuf::from("target/release/parley"),
         site_root: PathBuf::from("target/site"),
         database_url: std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?,
+        name: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -73,6 +77,7 @@ fn main() -> Result<(), Failure> {
                 plan.server_bin = args.next().ok_or("--server-bin needs a path")?.into();
             }
             "--site-root" => plan.site_root = args.next().ok_or("--site-root needs a path")?.into(),
+            "--name" => plan.name = Some(args.next().ok_or("--name needs a file name")?),
             name => plan.scenarios.push(Scenario::parse(name)?),
         }
     }

@@ -7,13 +7,14 @@
 //! written (microseconds since the recorder's epoch; one process, one monotonic clock), and
 //! each receiving member's reader subtracts it from the time it reads the event.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use parley::model::{ClientEvent, ServerEvent};
+use parley::model::{ClientEvent, ErrorCode, ServerEvent};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -48,6 +49,8 @@ pub struct Recorder {
     pub acks: AtomicU64,
     pub errors: AtomicU64,
     pub closed: AtomicU64,
+    /// `nack`s and `error`s by error code (`rate_limited`, `unavailable`, …).
+    pub error_codes: Mutex<BTreeMap<String, u64>>,
     /// Closed-loop mode: every ack makes its connection send again at once.
     pub closed_loop: AtomicBool,
 }
@@ -63,6 +66,7 @@ impl Recorder {
             acks: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             closed: AtomicU64::new(0),
+            error_codes: Mutex::default(),
             closed_loop: AtomicBool::new(false),
         })
     }
@@ -86,6 +90,7 @@ impl Recorder {
         *lock(&self.window) = window;
         *lock(&self.delivered) = Samples::default();
         *lock(&self.acked) = Samples::default();
+        lock(&self.error_codes).clear();
         for counter in [&self.copies, &self.acks, &self.errors, &self.closed] {
             counter.store(0, Ordering::Relaxed);
         }
@@ -123,8 +128,11 @@ impl Recorder {
                 }
                 true
             }
-            ServerEvent::Nack { .. } | ServerEvent::Error { .. } => {
+            ServerEvent::Nack { error, .. } | ServerEvent::Error { error } => {
                 self.errors.fetch_add(1, Ordering::Relaxed);
+                *lock(&self.error_codes)
+                    .entry(code_name(error.code))
+                    .or_default() += 1;
                 false
             }
             _ => false,
@@ -135,6 +143,14 @@ impl Recorder {
 /// A poisoned lock only means a reader panicked mid-push; the samples are still usable.
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An error code's JSON name (`rate_limited`).
+pub fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{code:?}"))
 }
 
 fn stamp_of(text: &str) -> Option<u64> {

@@ -17,7 +17,7 @@ use crate::dataset::{self, Size};
 use crate::fixture::{self, Layout};
 use crate::process::Served;
 use crate::stats::round3;
-use crate::{actions, bundle, floor, idle, latency, throughput, Failure};
+use crate::{actions, amplify, bundle, floor, idle, latency, throughput, Failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -27,16 +27,18 @@ pub enum Scenario {
     Dataset,
     Bundle,
     Actions,
+    Amplify,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Latency,
         Scenario::Throughput,
         Scenario::Idle,
         Scenario::Bundle,
         Scenario::Dataset,
         Scenario::Actions,
+        Scenario::Amplify,
     ];
 
     pub fn parse(name: &str) -> Result<Self, Failure> {
@@ -54,6 +56,7 @@ impl Scenario {
             Scenario::Dataset => "dataset",
             Scenario::Bundle => "bundle",
             Scenario::Actions => "actions",
+            Scenario::Amplify => "amplify",
         }
     }
 }
@@ -65,6 +68,8 @@ pub struct Plan {
     pub server_bin: PathBuf,
     pub site_root: PathBuf,
     pub database_url: String,
+    /// The results' file name without extension (default `results`, `smoke` with `--smoke`).
+    pub name: Option<String>,
 }
 
 /// One line of the report.
@@ -150,6 +155,7 @@ pub async fn run(plan: Plan) -> Result<(), Failure> {
             Scenario::Dataset => context.dataset(&mut report).await?,
             Scenario::Bundle => context.bundle(&mut report).await?,
             Scenario::Actions => context.actions(&mut report).await?,
+            Scenario::Amplify => context.amplify(&mut report).await?,
         };
         report.details.insert(scenario.name().to_owned(), details);
     }
@@ -162,7 +168,11 @@ pub async fn run(plan: Plan) -> Result<(), Failure> {
         "figures": report.figures,
         "details": report.details,
     });
-    let stem = if plan.smoke { "smoke" } else { "results" };
+    let stem = match &plan.name {
+        Some(name) => name.as_str(),
+        None if plan.smoke => "smoke",
+        None => "results",
+    };
     std::fs::write(
         plan.out.join(format!("{stem}.json")),
         serde_json::to_string_pretty(&results)? + "\n",
@@ -181,11 +191,17 @@ struct Context<'a> {
 
 impl Context<'_> {
     async fn parley(&self, name: &str) -> Result<Served, Failure> {
+        self.parley_limited(name, false).await
+    }
+
+    /// The server, with every abuse limit at its default when `all_limits`.
+    async fn parley_limited(&self, name: &str, all_limits: bool) -> Result<Served, Failure> {
         let served = Served::parley(
             &self.plan.server_bin,
             &self.plan.site_root,
             self.url,
             &self.logs.join(format!("{name}.log")),
+            all_limits,
         )
         .await?;
         eprintln!("  parley server: pid {} on {}", served.pid(), served.addr);
@@ -584,6 +600,98 @@ impl Context<'_> {
             Some(most >= 5_000),
         );
         Ok(json!({"bound_p99_ms": 100.0, "steps": steps}))
+    }
+}
+
+impl Context<'_> {
+    /// Issue 12's replay amplification: another person's figures, quiet and while 8 sockets
+    /// of one account send 500-cursor `resume` frames (see `amplify.rs`).
+    async fn amplify(&self, report: &mut Report) -> Result<Value, Failure> {
+        let size = if self.plan.smoke {
+            amplify::Size {
+                channels: 2,
+                messages_per_channel: 501,
+                text_chars: 20,
+                sockets: 8,
+                cursors: 500,
+                window: secs(2),
+                resume_every: Duration::from_millis(250),
+            }
+        } else {
+            amplify::Size {
+                channels: 10,
+                messages_per_channel: 501,
+                text_chars: 4_000,
+                sockets: 8,
+                cursors: 500,
+                window: secs(30),
+                resume_every: Duration::from_millis(250),
+            }
+        };
+        eprintln!(
+            "  loading {} messages of {} 4-byte characters with COPY",
+            size.channels * size.messages_per_channel,
+            size.text_chars
+        );
+        let cast = amplify::load(self.pool, size).await?;
+        // Every limit at its default: they are what is measured. (The person sends 5 a second,
+        // under the default send limit of 10.)
+        let served = self.parley_limited("amplify", true).await?;
+        let result = amplify::run(self.pool, &served, &cast, size).await?;
+        let (quiet, attacked) = (&result.quiet, &result.attacked);
+        let attack = format!(
+            "{} sockets of one account each resuming {} cursors",
+            size.sockets, size.cursors
+        );
+        let lines = [
+            (
+                "all its requests (/api/auth/me, sign-in, send → ack)",
+                quiet.mix,
+                attacked.mix,
+            ),
+            ("GET /api/auth/me", quiet.auth_me, attacked.auth_me),
+            ("sign-in", quiet.sign_in, attacked.sign_in),
+            ("send → ack", quiet.send_to_ack, attacked.send_to_ack),
+            (
+                "send → its friend receives",
+                quiet.send_to_receive,
+                attacked.send_to_receive,
+            ),
+        ];
+        for (what, quiet, attacked) in lines {
+            report.add(
+                Scenario::Amplify,
+                &format!("another person's p99, {what}, while {attack}"),
+                attacked.p99_ms,
+                "ms",
+                "the same, quiet p99",
+                quiet.p99_ms,
+                "≤ 2× floor",
+                Some(attacked.p99_ms <= 2.0 * quiet.p99_ms),
+            );
+        }
+        let asked = attacked.mix.count as u64 + attacked.sends.saturating_sub(attacked.acks);
+        report.add(
+            Scenario::Amplify,
+            "another person's 503s, unanswered requests and lost sends under the attack",
+            attacked.failures as f64,
+            "",
+            "its requests under the attack",
+            asked as f64,
+            "none",
+            Some(attacked.failures == 0),
+        );
+        report.add(
+            Scenario::Amplify,
+            "database tuples fetched per second under the attack",
+            attacked.db_tuples_fetched_per_s,
+            "/s",
+            "the same, quiet",
+            quiet.db_tuples_fetched_per_s,
+            "the amplification (resets decided without reading rows)",
+            None,
+        );
+        Ok(serde_json::to_value(result)?)
     }
 }
 

@@ -14,6 +14,11 @@ impl Samples {
             .push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
     }
 
+    /// Adds every sample of `other`.
+    pub fn extend(&mut self, other: &Samples) {
+        self.0.extend_from_slice(&other.0);
+    }
+
     pub fn summary(&self) -> Summary {
         let mut sorted = self.0.clone();
         sorted.sort_unstable();
