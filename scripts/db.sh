@@ -38,7 +38,18 @@ parley_db() {
     mkdir -p "$root/.data"
     ln -sfn "$dir" "$root/.data/pg"
 
-    if ! as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        # Already running (an earlier run): on the port it was started with.
+        port="$(sed -n 4p "$dir/data/postmaster.pid")"
+    else
+        # Two checkouts' paths can derive the same port (one in a thousand): take the next
+        # free one rather than fail.
+        local tries=0
+        while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+            tries=$((tries + 1))
+            [ "$tries" -lt 100 ] || { echo "no free port near $port" >&2; return 1; }
+            port=$((port + 1))
+        done
         echo "==> starting PostgreSQL on 127.0.0.1:$port"
         as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \

@@ -36,13 +36,14 @@ pub struct Config {
 }
 
 /// The per-minute rates and bursts that can be set, as `<NAME>_PER_MINUTE` and `<NAME>_BURST`.
-pub const LIMIT_VARIABLES: [&str; 9] = [
+pub const LIMIT_VARIABLES: [&str; 10] = [
     "PARLEY_SENDS",
     "PARLEY_CHANNELS",
     "PARLEY_EDITS",
     "PARLEY_READS",
     "PARLEY_TYPING",
     "PARLEY_REPLAYS",
+    "PARLEY_CONNECTS",
     "PARLEY_SIGN_IN_FAILURES",
     "PARLEY_SIGN_IN_FAILURES_PER_NAME",
     "PARLEY_SIGN_UPS",
@@ -150,6 +151,7 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
             reads: rate("PARLEY_READS", limits.reads)?,
             typing: rate("PARLEY_TYPING", limits.typing)?,
             replays: rate("PARLEY_REPLAYS", limits.replays)?,
+            connects: rate("PARLEY_CONNECTS", limits.connects)?,
             sign_in_failures: rate("PARLEY_SIGN_IN_FAILURES", limits.sign_in_failures)?,
             sign_in_failures_per_name: rate(
                 "PARLEY_SIGN_IN_FAILURES_PER_NAME",

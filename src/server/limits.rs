@@ -57,6 +57,9 @@ pub struct LimitSettings {
     pub typing: Rate,
     /// `hello` and `resume` frames (replays) of one user.
     pub replays: Rate,
+    /// WebSocket upgrades of one user: each open and close changes presence (a write and a
+    /// notice), so a reconnecting loop is bounded before it reaches the hub.
+    pub connects: Rate,
     /// Failed sign-ins from one address.
     pub sign_in_failures: Rate,
     /// Failed sign-ins from one address for one username.
@@ -85,6 +88,8 @@ impl Default for LimitSettings {
             typing: Rate::new(120, 20),
             // A reconnect is one `hello`; a few tabs reconnecting at once fit the burst.
             replays: Rate::new(30, 20),
+            // A flaky network reconnects a few tabs now and then; a loop is refused with 429.
+            connects: Rate::new(30, 20),
             // One guess a second sustained from one address, bursts of 60 (an office behind
             // one address mistyping); only failures count.
             sign_in_failures: Rate::new(60, 60),
@@ -107,6 +112,7 @@ pub enum Action {
     Read,
     Typing,
     Replay,
+    Connect,
 }
 
 pub struct Limits {
@@ -117,6 +123,7 @@ pub struct Limits {
     reads: DefaultKeyedRateLimiter<Uuid>,
     typing: DefaultKeyedRateLimiter<Uuid>,
     replays: DefaultKeyedRateLimiter<Uuid>,
+    connects: DefaultKeyedRateLimiter<Uuid>,
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
     sign_in_failures: Failures<IpAddr>,
     sign_in_failures_per_name: Failures<(IpAddr, String)>,
@@ -142,6 +149,7 @@ impl Limits {
             reads: RateLimiter::keyed(settings.reads.quota()),
             typing: RateLimiter::keyed(settings.typing.quota()),
             replays: RateLimiter::keyed(settings.replays.quota()),
+            connects: RateLimiter::keyed(settings.connects.quota()),
             sign_ups: RateLimiter::keyed(settings.sign_ups.quota()),
             sign_in_failures: Failures::new(settings.sign_in_failures),
             sign_in_failures_per_name: Failures::new(settings.sign_in_failures_per_name),
@@ -163,6 +171,7 @@ impl Limits {
                     &limits.reads,
                     &limits.typing,
                     &limits.replays,
+                    &limits.connects,
                 ] {
                     users.retain_recent();
                 }
@@ -187,6 +196,7 @@ impl Limits {
             Action::Read => &self.reads,
             Action::Typing => &self.typing,
             Action::Replay => &self.replays,
+            Action::Connect => &self.connects,
         };
         bucket.check_key(&user_id).map_err(limited)
     }

@@ -576,3 +576,29 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client(pool: PgPool
     .await;
     assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[sqlx::test]
+async fn a_reconnecting_loop_is_refused_before_the_upgrade(pool: PgPool) {
+    let mut settings = Settings::default();
+    settings.limits.connects = Rate::new(1, 3);
+    let app = TestApp::with_settings(pool, settings);
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let addr = app.serve().await;
+    let origin = format!("http://{addr}");
+    // Three connections (closed again at once, as a loop does), then 429 with Retry-After:
+    // no upgrade, so no presence change, no `hello`.
+    for _ in 0..3 {
+        drop(WsClient::open(addr, &alice, json!([])).await);
+    }
+    match ws_connect(addr, Some(&alice.cookie), Some(&origin)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429);
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        Ok(_) => panic!("a fourth upgrade within the burst was accepted"),
+        Err(e) => panic!("unexpected: {e}"),
+    }
+    // Per user: bob connects.
+    WsClient::open(addr, &bob, json!([])).await;
+}

@@ -50,7 +50,9 @@ impl Served {
                 .env("PARLEY_SEND_BURST", "100000")
                 .env("PARLEY_SOCKETS_PER_ADDRESS", "1000000")
                 .env("PARLEY_MAX_CONNECTIONS", "1000000");
-            for name in ["READS", "TYPING", "REPLAYS", "CHANNELS", "EDITS"] {
+            for name in [
+                "READS", "TYPING", "REPLAYS", "CONNECTS", "CHANNELS", "EDITS",
+            ] {
                 command
                     .env(format!("PARLEY_{name}_PER_MINUTE"), "6000000")
                     .env(format!("PARLEY_{name}_BURST"), "100000");

@@ -50,6 +50,7 @@ pub async fn websocket(
     let session = auth::session(&state, &headers)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
+    state.limits.check(Action::Connect, session.user.id)?;
     let limits = state.limits.settings();
     if state.realtime.hub.sockets_of(session.user.id) >= limits.sockets_per_user {
         tracing::info!(user_id = %session.user.id, "too many sockets for one user");
