@@ -62,14 +62,17 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
             _ => {}
         }
     });
-    // The server ended the session (signed out in another tab or everywhere, or expired):
-    // ask who is signed in now, which drops the client.
+    // The server ended the session (signed out in another tab or everywhere, expired, or
+    // rotated by signing in again in another tab): drop the client and ask who is signed in
+    // now. Nobody: the visitor's pages; the same person with a new session: a new client.
     Effect::new(move |_| {
         let ended = handle
             .0
             .get()
-            .is_some_and(|client| client.connection.get() == crate::client::Connection::SignedOut);
-        if ended {
+            .filter(|client| client.connection.get() == crate::client::Connection::SignedOut);
+        if let Some(client) = ended {
+            client.disconnect();
+            handle.0.set(None);
             chat_user.refresh();
         }
     });

@@ -45,8 +45,10 @@ pub mod close {
 pub const MAX_CURSORS: usize = 500;
 
 /// Messages one `hello` or `resume` frame may replay in all; channels beyond it get `reset`.
-/// Below the connection's queue (1,024 frames), so a replay never cuts its own socket off.
-pub const MAX_REPLAY_PER_FRAME: i64 = 800;
+/// With at most [`MAX_CURSORS`] resets, `ready` and one error besides, a frame's answer stays
+/// under the connection's queue (1,024 frames), and the server reads a connection's next frame
+/// only once its queue is nearly empty: a replay never cuts its own socket off.
+pub const MAX_REPLAY_PER_FRAME: i64 = 400;
 
 /// Message text one `hello` or `resume` frame may replay in all (bytes); channels beyond it get
 /// `reset`, so a frame's replay holds a bounded amount of memory whatever the messages hold.

@@ -128,7 +128,14 @@ pub async fn sign_in(
         tracing::info!(%address, "sign-in attempts limited");
         return Err(limited);
     }
-    let credentials = db::users::credentials(&state.pool, &username).await?;
+    // A database failure below is not the visitor's failed guess.
+    let credentials = match db::users::credentials(&state.pool, &username).await {
+        Ok(credentials) => credentials,
+        Err(e) => {
+            state.limits.sign_in_succeeded(address, &username);
+            return Err(e.into());
+        }
+    };
     // An unknown username is checked against a dummy hash, so that it costs as much time as a
     // wrong password and the response time does not reveal which usernames exist.
     let (user, hash) = match credentials {
@@ -140,11 +147,12 @@ pub async fn sign_in(
         verify_password(input.password.clone(), hash).await?
     };
     match user {
-        Some(user) if matches => start_session(state, user, headers).await,
-        _ => {
-            state.limits.sign_in_failed(address, &username);
-            Err(ServerError::InvalidCredentials)
+        Some(user) if matches => {
+            state.limits.sign_in_succeeded(address, &username);
+            start_session(state, user, headers).await
         }
+        // The attempt reserved above stays counted.
+        _ => Err(ServerError::InvalidCredentials),
     }
 }
 

@@ -143,7 +143,9 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
     Ok(Settings {
         secure_cookies: public_origin.starts_with("https://"),
         public_origin: public_origin.to_owned(),
-        loopback_hosts: listen_ip.is_loopback() || origin_is_loopback,
+        // Listening on every address without a public origin (`0.0.0.0`, a container): the
+        // loopback names still work; other names need PARLEY_PUBLIC_ORIGIN (warned at start).
+        loopback_hosts: listen_ip.is_loopback() || listen_ip.is_unspecified() || origin_is_loopback,
         limits: LimitSettings {
             sends,
             channels: rate("PARLEY_CHANNELS", limits.channels)?,

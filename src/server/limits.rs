@@ -211,18 +211,25 @@ impl Limits {
         self.sign_ups.check_key(&address).map_err(limited)
     }
 
-    /// May `address` try to sign in as `username` now? Only failures count against it.
+    /// Reserves a failed attempt for `address` signing in as `username`, before the password
+    /// is checked: concurrent guesses each take one, so they cannot all pass the check before
+    /// the first failure is counted. A successful sign-in gives it back
+    /// ([`Limits::sign_in_succeeded`]): only failures count.
     pub fn may_sign_in(&self, address: IpAddr, username: &str) -> Result<(), ServerError> {
-        self.sign_in_failures.check(&address)?;
-        self.sign_in_failures_per_name
-            .check(&(address, username.to_owned()))
+        self.sign_in_failures.reserve(address)?;
+        let per_name = (address, username.to_owned());
+        if let Err(limited) = self.sign_in_failures_per_name.reserve(per_name) {
+            self.sign_in_failures.release(&address);
+            return Err(limited);
+        }
+        Ok(())
     }
 
-    /// A sign-in from `address` as `username` failed.
-    pub fn sign_in_failed(&self, address: IpAddr, username: &str) {
-        self.sign_in_failures.add(address);
+    /// The reserved attempt succeeded: it does not count.
+    pub fn sign_in_succeeded(&self, address: IpAddr, username: &str) {
+        self.sign_in_failures.release(&address);
         self.sign_in_failures_per_name
-            .add((address, username.to_owned()));
+            .release(&(address, username.to_owned()));
     }
 
     /// Waits for a turn to hash a password.
@@ -305,30 +312,32 @@ impl<K: std::hash::Hash + Eq + Clone> Failures<K> {
         (level - now.duration_since(since).as_secs_f64() * self.per_second()).max(0.0)
     }
 
-    fn check(&self, key: &K) -> Result<(), ServerError> {
-        let now = Instant::now();
-        let Some(&(level, since)) = self.lock().get(key) else {
-            return Ok(());
-        };
-        let level = self.drained(level, since, now);
-        let burst = f64::from(self.rate.burst.max(1));
-        if level + 1.0 <= burst {
-            Ok(())
-        } else {
-            let wait = (level + 1.0 - burst) / self.per_second();
-            Err(ServerError::RateLimited {
-                retry_after: Duration::from_secs_f64(wait),
-            })
-        }
-    }
-
-    fn add(&self, key: K) {
+    /// Takes one from the key's room, or says how long to wait: check and take under one
+    /// lock, so concurrent attempts cannot all pass.
+    fn reserve(&self, key: K) -> Result<(), ServerError> {
         let now = Instant::now();
         let mut levels = self.lock();
         let level = levels
             .get(&key)
             .map_or(0.0, |&(level, since)| self.drained(level, since, now));
+        let burst = f64::from(self.rate.burst.max(1));
+        if level + 1.0 > burst {
+            let wait = (level + 1.0 - burst) / self.per_second();
+            return Err(ServerError::RateLimited {
+                retry_after: Duration::from_secs_f64(wait),
+            });
+        }
         levels.insert(key, (level + 1.0, now));
+        Ok(())
+    }
+
+    /// Gives back one taken by [`Failures::reserve`].
+    fn release(&self, key: &K) {
+        let now = Instant::now();
+        let mut levels = self.lock();
+        if let Some(entry) = levels.get_mut(key) {
+            *entry = ((self.drained(entry.0, entry.1, now) - 1.0).max(0.0), now);
+        }
     }
 
     fn forget_idle(&self) {
@@ -360,7 +369,12 @@ pub fn client_address(
         .collect::<Vec<_>>();
     let mut nearest = peer;
     for hop in forwarded.iter().rev() {
-        match hop.parse::<IpAddr>() {
+        // `1.2.3.4`, `1.2.3.4:5678`, `::1` or `[::1]:5678`.
+        let parsed = hop
+            .parse::<IpAddr>()
+            .or_else(|_| hop.parse::<SocketAddr>().map(|a| a.ip()))
+            .or_else(|_| hop.trim_matches(['[', ']']).parse::<IpAddr>());
+        match parsed {
             Ok(ip) if trusted(&ip) => nearest = ip,
             Ok(ip) => return ip,
             // A hop we cannot read: trust nothing beyond it.
@@ -422,6 +436,16 @@ mod tests {
             client_address(&on, Some(ip("10.0.0.1")), &headers),
             ip("203.0.113.7")
         );
+        // Hops with ports and bracketed IPv6 are read too.
+        let mut ported = HeaderMap::new();
+        ported.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("[2001:db8::7]:443, 203.0.113.8:5678"),
+        );
+        assert_eq!(
+            client_address(&on, Some(ip("10.0.0.1")), &ported),
+            ip("203.0.113.8")
+        );
         // A peer that is not a trusted proxy cannot speak for anyone else.
         assert_eq!(
             client_address(&on, Some(ip("198.51.100.1")), &headers),
@@ -432,12 +456,16 @@ mod tests {
     #[test]
     fn failures_refuse_at_the_burst_and_drain() {
         let failures = Failures::new(Rate::new(60, 3));
+        assert!(failures.reserve(1).is_ok());
+        failures.release(&1);
         for _ in 0..3 {
-            assert!(failures.check(&1).is_ok());
-            failures.add(1);
+            assert!(
+                failures.reserve(1).is_ok(),
+                "a success gave its attempt back"
+            );
         }
-        assert!(failures.check(&1).is_err());
-        assert!(failures.check(&2).is_ok(), "other keys are not affected");
+        assert!(failures.reserve(1).is_err());
+        assert!(failures.reserve(2).is_ok(), "other keys are not affected");
         // Pretend two seconds passed: two failures drained at one a second.
         {
             let mut levels = failures.lock();
@@ -445,7 +473,7 @@ mod tests {
                 entry.1 -= Duration::from_secs(2);
             }
         }
-        assert!(failures.check(&1).is_ok());
+        assert!(failures.reserve(1).is_ok());
     }
 
     #[tokio::test]

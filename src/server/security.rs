@@ -94,7 +94,9 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
     if state.settings.secure_cookies {
         headers.insert(
             STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            // Not `includeSubDomains`: the chat may live beside sites of the same domain
+            // that do not speak https.
+            HeaderValue::from_static("max-age=31536000"),
         );
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -85,10 +85,10 @@ async fn one_frame_replays_at_most_its_budget_and_resets_the_rest(pool: PgPool) 
     let carol = app.user("carol").await;
     let first = id_of(&app.channel(&alice, &[&bob], None).await);
     let second = id_of(&app.channel(&alice, &[&carol], None).await);
-    // 450 + 450 missed: each within the per-channel limit (500), together over the frame's
-    // budget (800): the first is replayed, the second reset.
-    flood(&pool, &first, &bob, 450, "one").await;
-    flood(&pool, &second, &carol, 450, "two").await;
+    // 350 + 350 missed: each within the per-channel limit (500), together over the frame's
+    // budget (400): the first is replayed, the second reset.
+    flood(&pool, &first, &bob, 350, "one").await;
+    flood(&pool, &second, &carol, 350, "two").await;
     let addr = app.serve().await;
 
     let mut socket = WsClient::open(addr, &alice, json!([])).await;
@@ -100,7 +100,7 @@ async fn one_frame_replays_at_most_its_budget_and_resets_the_rest(pool: PgPool) 
         .await;
     let events = socket.drain().await;
     let messages = of_type(&events, "message");
-    assert_eq!(messages.len(), 450);
+    assert_eq!(messages.len(), 350);
     assert!(messages
         .iter()
         .all(|m| m["message"]["channel_id"] == first.as_str()));
@@ -109,7 +109,7 @@ async fn one_frame_replays_at_most_its_budget_and_resets_the_rest(pool: PgPool) 
     assert_eq!(resets[0]["channel_id"], second.as_str());
 
     // The byte budget (1 MiB of text per frame) cuts long messages short the same way: 300
-    // messages of 4,000 characters are ~1.2 MB.
+    // messages of 4,000 bytes (2,000 "é") are ~1.2 MB.
     let third = id_of(&app.channel(&bob, &[&carol], None).await);
     flood(&pool, &third, &carol, 300, &"é".repeat(2000)).await;
     let mut socket = WsClient::open(addr, &bob, json!([])).await;
@@ -131,7 +131,8 @@ async fn replays_are_limited_per_user_not_per_socket(pool: PgPool) {
     let addr = app.serve().await;
 
     // Three `hello`s on three sockets use alice's burst; a fourth socket's `hello` is refused
-    // with 1013 (reconnect later), and so is a `resume` on an open one.
+    // with 1013 (reconnect later); a `resume` on an open one gets `rate_limited` and the
+    // connection stays open.
     let mut open = Vec::new();
     for _ in 0..3 {
         open.push(WsClient::open(addr, &alice, json!([])).await);
@@ -144,7 +145,10 @@ async fn replays_are_limited_per_user_not_per_socket(pool: PgPool) {
         .await;
     assert_eq!(fourth.next().await["code"], 1013);
     open[0].send(json!({"type": "resume", "cursors": []})).await;
-    assert_eq!(open[0].next().await["code"], 1013);
+    let events = open[0].drain().await;
+    let errors = of_type(&events, "error");
+    assert_eq!(errors.len(), 1, "{events:?}");
+    assert_eq!(errors[0]["error"]["code"], "rate_limited");
     // bob is not affected.
     WsClient::open(addr, &bob, json!([])).await;
 }
@@ -601,4 +605,31 @@ async fn a_reconnecting_loop_is_refused_before_the_upgrade(pool: PgPool) {
     }
     // Per user: bob connects.
     WsClient::open(addr, &bob, json!([])).await;
+}
+
+#[sqlx::test]
+async fn guesses_sent_all_at_once_are_limited_like_guesses_one_by_one(pool: PgPool) {
+    let mut settings = Settings::default();
+    settings.limits.sign_in_failures_per_name = Rate::new(1, 2);
+    let app = TestApp::with_settings(pool, settings);
+    app.user("alice").await;
+    let guesses = (0..12).map(|i| {
+        auth_request(
+            &app,
+            "/api/auth/login",
+            login("alice", &format!("guess {i}")),
+            "192.0.2.9",
+            &[],
+        )
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, limited), (2, 10), "only the burst is checked");
 }

@@ -93,6 +93,11 @@ impl Stop {
         self.notify.notify_one();
     }
 
+    /// Whether the connection was told to stop (without waiting).
+    pub fn is_stopped(&self) -> bool {
+        self.code.load(Ordering::Acquire) != 0
+    }
+
     /// Waits until the connection is told to stop; returns the close code.
     pub async fn stopped(&self) -> u16 {
         loop {

@@ -72,7 +72,9 @@ pub async fn events(
     let mut feed = Feed {
         pool: state.pool.clone(),
         channel_id,
-        last_seq: resume_after.unwrap_or(last_seq),
+        // A resume point past the newest message is the newest message (and keeps the
+        // arithmetic of `fill` far from overflow).
+        last_seq: resume_after.map_or(last_seq, |after| after.min(last_seq)),
         backlog: VecDeque::new(),
         more: false,
         registration,
@@ -129,6 +131,12 @@ impl Feed {
     /// The next event, or `None` to end the stream (the client reconnects and resumes).
     async fn next(&mut self) -> Option<Event> {
         loop {
+            // Also while catching up: a signed-out or expired stream sends nothing more.
+            if self.registration.stop.is_stopped()
+                || tokio::time::Instant::now() >= self.session_ends
+            {
+                return None;
+            }
             if let Some(message) = self.backlog.pop_front() {
                 if message.seq <= self.last_seq {
                     continue;

@@ -37,6 +37,8 @@ const IDLE_AFTER: Duration = Duration::from_secs(60);
 const CLOSE_WITHIN: Duration = Duration::from_secs(10);
 /// Typing events a connection may publish: at most one per this interval.
 const TYPING_EVERY: Duration = Duration::from_millis(1000);
+/// A connection's next frame is read only while fewer than this many frames wait to be sent.
+const READ_WHEN_BELOW: usize = 64;
 /// Socket buffers: small, so idle connections stay cheap (DESIGN.md measures ~6 KB each).
 const BUFFER_BYTES: usize = 4 * 1024;
 
@@ -89,6 +91,16 @@ async fn run(
     let realtime = state.realtime.clone();
     let registration = realtime.hub.connect_user(session.holder());
     let user_id = session.user.id;
+    // A sign-out handled between the upgrade's check and this registration found nothing to
+    // close: look again now that a later one would find this socket.
+    match db::sessions::live(&state.pool, &session.token_hash).await {
+        Ok(Some(_)) => {}
+        Ok(None) => registration.stop.stop(close::UNAUTHENTICATED),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not re-check a session");
+            registration.stop.stop(close::TRY_AGAIN_LATER);
+        }
+    }
     realtime.presence_changed(user_id);
     tracing::debug!(%user_id, %address, "websocket opened");
     // The session's end, as a deadline on this process's clock.
@@ -150,7 +162,9 @@ impl Connection {
                 () = tokio::time::sleep_until(session_ends) => {
                     return Some((close::UNAUTHENTICATED, "the session expired; sign in again"));
                 }
-                incoming = self.socket.recv() => {
+                // The next frame is read once what earlier ones asked for has mostly gone out,
+                // so a client's frames cannot pile answers up past its queue.
+                incoming = self.socket.recv(), if self.registration.frames.len() < READ_WHEN_BELOW => {
                     last_heard = Instant::now();
                     match incoming? {
                         Ok(WsMessage::Text(text)) => {
@@ -219,19 +233,21 @@ impl Connection {
             }
         };
         // Replays are the costly frames (queries and rows): limited per user, not per socket,
-        // so opening more sockets buys nothing. Over the limit the connection closes with
-        // 1013; the client reconnects after its backoff and resumes then.
+        // so opening more sockets buys nothing. Over the limit a `hello` closes the connection
+        // with 1013 (without a `ready` it is of no use; the client reconnects after its
+        // backoff); a `resume` on a working connection gets `rate_limited` and it stays open.
         if matches!(
             event,
             ClientEvent::Hello { .. } | ClientEvent::Resume { .. }
-        ) && self
-            .state
-            .limits
-            .check(Action::Replay, self.user.id)
-            .is_err()
-        {
-            tracing::info!(user_id = %self.user.id, "replays limited");
-            return Err((close::TRY_AGAIN_LATER, "too many replays; reconnect later"));
+        ) {
+            if let Err(limited) = self.state.limits.check(Action::Replay, self.user.id) {
+                tracing::info!(user_id = %self.user.id, "replays limited");
+                if matches!(event, ClientEvent::Hello { .. }) {
+                    return Err((close::TRY_AGAIN_LATER, "too many replays; reconnect later"));
+                }
+                self.emit_error(&limited);
+                return Ok(());
+            }
         }
         let result = match event {
             ClientEvent::Hello { version, cursors } => {
