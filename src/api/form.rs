@@ -82,15 +82,7 @@ fn see_other(location: &str) {
 
 /// Percent-encodes everything but unreserved characters.
 fn query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    crate::server::auth::encode_query_value(value, b"")
 }
 
 #[cfg(test)]

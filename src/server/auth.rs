@@ -412,20 +412,23 @@ pub async fn require_session_for_pages(
                 .path_and_query()
                 .map(|pq| pq.as_str())
                 .unwrap_or("/chat");
-            Redirect::to(&format!("/login?next={}", encode_query_value(target))).into_response()
+            Redirect::to(&format!("/login?next={}", encode_query_value(target, b"/")))
+                .into_response()
         }
         Err(error) => error.into_response(),
     }
 }
 
-/// Percent-encodes everything but unreserved characters and `/`.
-fn encode_query_value(value: &str) -> String {
+/// Percent-encodes a query value: everything but unreserved characters and the bytes of
+/// `keep` (the sign-in redirect keeps `/` readable; a form answer keeps nothing else).
+pub fn encode_query_value(value: &str, keep: &[u8]) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
                 (b as char).to_string()
             }
+            b if keep.contains(&b) => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -469,7 +472,7 @@ mod tests {
     #[test]
     fn next_parameter_is_encoded() {
         assert_eq!(
-            encode_query_value("/chat/abc?x=1&y"),
+            encode_query_value("/chat/abc?x=1&y", b"/"),
             "/chat/abc%3Fx%3D1%26y"
         );
     }

@@ -301,7 +301,8 @@ pub async fn replay(
     to: &[i64],
     max_bytes: i64,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
-    let rows = sqlx::query!(
+    sqlx::query_as!(
+        MessageRow,
         r#"SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!",
                   user_id AS "user_id!", text AS "text!", created_at AS "created_at!",
                   updated_at AS "updated_at!", deleted AS "deleted!"
@@ -319,18 +320,5 @@ pub async fn replay(
         max_bytes
     )
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MessageRow {
-            id: r.id,
-            channel_id: r.channel_id,
-            seq: r.seq,
-            user_id: r.user_id,
-            text: r.text,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted: r.deleted,
-        })
-        .collect())
+    .await
 }
