@@ -12,6 +12,20 @@ use crate::model::User;
 pub fn Header() -> impl IntoView {
     let chat_user = use_chat_user();
     let signed_in = move || chat_user.user.get().and_then(Result::ok).flatten();
+    // Owned here, not by the signed-in part below: signing out also closes the live connection,
+    // whose 4001 may refresh the user (and unmount that part) before the answer arrives, and
+    // the way to /login must survive that.
+    let navigate = use_navigate();
+    let logout = ServerAction::<Logout>::new();
+    let everywhere = ServerAction::<LogoutEverywhere>::new();
+    Effect::new(move |_| {
+        let done = matches!(logout.value().get(), Some(Ok(())))
+            || matches!(everywhere.value().get(), Some(Ok(())));
+        if done {
+            chat_user.refresh();
+            navigate("/login", Default::default());
+        }
+    });
     view! {
         <header class="topbar">
             <a class="brand" href="/people">
@@ -19,7 +33,7 @@ pub fn Header() -> impl IntoView {
             </a>
             <Transition fallback=|| ()>
                 {move || match signed_in() {
-                    Some(user) => view! { <UserNav user /> }.into_any(),
+                    Some(user) => view! { <UserNav user logout everywhere /> }.into_any(),
                     None => {
                         view! {
                             <nav class="topnav" aria-label="Account">
@@ -36,19 +50,12 @@ pub fn Header() -> impl IntoView {
 }
 
 #[component]
-fn UserNav(user: User) -> impl IntoView {
+fn UserNav(
+    user: User,
+    logout: ServerAction<Logout>,
+    everywhere: ServerAction<LogoutEverywhere>,
+) -> impl IntoView {
     let chat_user = use_chat_user();
-    let navigate = use_navigate();
-    let logout = ServerAction::<Logout>::new();
-    let everywhere = ServerAction::<LogoutEverywhere>::new();
-    Effect::new(move |_| {
-        let done = matches!(logout.value().get(), Some(Ok(())))
-            || matches!(everywhere.value().get(), Some(Ok(())));
-        if done {
-            chat_user.refresh();
-            navigate("/login", Default::default());
-        }
-    });
     let busy = move || logout.pending().get() || everywhere.pending().get();
     view! {
         <nav class="topnav" aria-label="Main">
