@@ -29,14 +29,14 @@ if [ "$smoke" = 1 ] && [ -x "$bin_dir/release/parley" ] && [ -d target/site/pkg 
     # scripts/test.sh has just built the release server and site for Playwright: reuse them,
     # and build the load generator unoptimised (its figures mean nothing in a smoke run).
     step "building the load generator (smoke run)"
-    cargo build --quiet --features bench --bin parley-loadgen
+    cargo build --quiet -p parley-bench --bin parley-loadgen
     loadgen="$bin_dir/debug/parley-loadgen"
 else
     step "building the release server, site and load generator"
     cargo leptos build --release
     # With cargo-leptos's flags, so the two release builds share their dependencies instead of
     # rebuilding each other's.
-    RUSTFLAGS="--cfg erase_components" cargo build --quiet --release --features bench --bin parley-loadgen
+    RUSTFLAGS="--cfg erase_components" cargo build --quiet --release -p parley-bench --bin parley-loadgen
     loadgen="$bin_dir/release/parley-loadgen"
 fi
 

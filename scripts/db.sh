@@ -65,8 +65,27 @@ parley_db() {
     if ! psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1; then
         psql "$admin" -qc "CREATE DATABASE \"$db_name\"" >/dev/null
     fi
+    # The first version kept its tables unprefixed under sqlx's default migrations table; the
+    # chat's tables are now `chat_*` under `chat_migrations` and the demo's accounts are its
+    # own. A local database of that version holds only demo data: start it afresh.
+    if psql "postgres://postgres@127.0.0.1:$port/$db_name" -tAc \
+        "SELECT 1 FROM pg_tables WHERE tablename = '_sqlx_migrations'" 2>/dev/null | grep -q 1 \
+        && psql "postgres://postgres@127.0.0.1:$port/$db_name" -tAc \
+        "SELECT 1 FROM _sqlx_migrations WHERE version = 20261128000001" 2>/dev/null | grep -q 1; then
+        echo "==> $db_name holds the first version's schema (demo data only): recreating it"
+        psql "$admin" -qc "DROP DATABASE \"$db_name\" WITH (FORCE)" >/dev/null
+        psql "$admin" -qc "CREATE DATABASE \"$db_name\"" >/dev/null
+    fi
     export DATABASE_URL="postgres://postgres@127.0.0.1:$port/$db_name"
     echo "==> DATABASE_URL=$DATABASE_URL"
+}
+
+# Applies the chat's and the demo's migrations to $DATABASE_URL with sqlx-cli, for the
+# compile-time query checks (`cargo sqlx prepare`). The servers apply their own at start-up,
+# each with its own migrations table; here both go to sqlx-cli's, hence --ignore-missing.
+parley_db_schema() {
+    cargo sqlx migrate run --source migrations --ignore-missing
+    cargo sqlx migrate run --source demo/migrations --ignore-missing
 }
 
 # Stops the private cluster, if this shell started it.

@@ -17,7 +17,8 @@ mkdir -p fuzz/artifacts
 for target in ws_frames json_bodies; do
     echo "==> fuzzing $target for ${seconds}s"
     log="fuzz/artifacts/$target.log"
-    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" -- \
+    # In the workspace's target folder (its own subfolder: fuzz builds use other flags).
+    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --target-dir "${CARGO_TARGET_DIR:-target}/fuzz" "$target" -- \
         -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
         tail -n 40 "$log"
         echo "fuzz target $target failed (input saved under fuzz/artifacts/$target)"

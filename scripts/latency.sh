@@ -9,4 +9,4 @@ source scripts/db.sh
 parley_setup test
 trap parley_db_stop EXIT
 parley_db parley_latency --fresh >/dev/null
-cargo run --quiet --release --features bench --bin parley-latency -- "${1:-100}"
+cargo run --quiet --release -p parley-bench --bin parley-latency -- "${1:-100}"

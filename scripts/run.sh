@@ -49,8 +49,8 @@ wasm=target/site/pkg/parley.wasm
 # cargo-leptos regenerates the WASM bindings on every build (~40 s), so skip the build when no
 # source is newer than what it produced last time.
 if [ -x "$server" ] && [ -f "$wasm" ] \
-    && [ -z "$(find src style public migrations .sqlx Cargo.toml Cargo.lock Leptos.toml -newer "$server" -print -quit)" ] \
-    && [ -z "$(find src style public migrations .sqlx Cargo.toml Cargo.lock Leptos.toml -newer "$wasm" -print -quit)" ]; then
+    && [ -z "$(find src demo/src demo/migrations demo/Cargo.toml style public migrations .sqlx Cargo.toml Cargo.lock Leptos.toml -newer "$server" -print -quit)" ] \
+    && [ -z "$(find src demo/src demo/migrations demo/Cargo.toml style public migrations .sqlx Cargo.toml Cargo.lock Leptos.toml -newer "$wasm" -print -quit)" ]; then
     step "nothing changed since the last build"
 else
     step "building Parley (release; the first build takes several minutes)"

@@ -9,4 +9,4 @@ source scripts/db.sh
 parley_setup test
 trap parley_db_stop EXIT
 parley_db parley_check >/dev/null
-PARLEY_CRASH_ROUNDS="${1:-10}" cargo test --features ssr --test crash -- --nocapture
+PARLEY_CRASH_ROUNDS="${1:-10}" cargo test -p parley-demo --features ssr --test crash -- --nocapture

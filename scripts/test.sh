@@ -13,11 +13,14 @@ trap parley_db_stop EXIT
 step "cargo fmt --check"
 cargo fmt --check
 
-step "clippy: server, tests and measuring tools"
-cargo clippy --all-targets --features bench -- -D warnings
+# Every crate of the workspace (SSR_FEATURES: the server builds of the library and the hosts).
+SSR_FEATURES=parley/ssr,parley-demo/ssr
+step "clippy: the library, the demo host, their tests and the benchmark tools"
+cargo clippy --workspace --all-targets --features "$SSR_FEATURES" -- -D warnings
 
-step "clippy: browser (wasm32, hydrate)"
-cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+step "clippy: browser (wasm32, hydrate): the library and the demo host"
+cargo clippy -p parley -p parley-demo --lib --target wasm32-unknown-unknown --no-default-features \
+    --features parley/hydrate,parley-demo/hydrate -- -D warnings
 
 # Supply chain (deny.toml explains each rule; SECURITY.md, "Supply chain"). The bans, licenses
 # and sources checks need only crates.io. The advisories check needs RustSec's advisory
@@ -48,11 +51,11 @@ fi
 
 parley_db parley_check
 step "SQL checked at compile time: .sqlx/ matches the queries"
-cargo sqlx migrate run
-cargo sqlx prepare --check -- --all-targets --features ssr
+parley_db_schema
+cargo sqlx prepare --check --workspace -- --workspace --all-targets --features "$SSR_FEATURES"
 
 step "Rust tests (a fresh database per test)"
-cargo test --features ssr
+cargo test --workspace --features "$SSR_FEATURES"
 
 step "fuzz smoke: WebSocket frames and JSON bodies (15 s per target)"
 bash scripts/fuzz.sh 15

@@ -5,9 +5,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use parley::model::{
-    ChannelName, DisplayName, HistoryQuery, LoginInput, MessageEdit, MessageText, NewChannel,
-    NewMessage, Password, ReadUpTo, SignupInput, Username,
+    ChannelName, DisplayName, HistoryQuery, MessageEdit, MessageText, NewChannel, NewMessage,
+    ReadUpTo, Username,
 };
+use parley_demo::model::{LoginInput, Password, SignupInput};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(input) = serde_json::from_slice::<SignupInput>(data) {

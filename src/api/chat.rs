@@ -16,7 +16,7 @@ pub async fn list_channels(after: Option<ChannelCursor>) -> Result<ChannelPage, 
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::channel_page(&context::app_state()?.pool, &me, after).await
+            chat::channel_page(&context::chat()?.pool, &me, after).await
         }
         .await,
     )
@@ -29,7 +29,7 @@ pub async fn get_channel(channel_id: Uuid) -> Result<ChannelSummary, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::channel(&context::app_state()?.pool, &me, channel_id).await
+            chat::channel(&context::chat()?.pool, &me, channel_id).await
         }
         .await,
     )
@@ -42,7 +42,7 @@ pub async fn create_channel(input: NewChannel) -> Result<ChannelSummary, ApiErro
     context::respond(
         async {
             let me = context::require_user().await?;
-            Ok(chat::create_channel(&context::app_state()?, &me, &input)
+            Ok(chat::create_channel(&context::chat()?, &me, &input)
                 .await?
                 .0)
         }
@@ -57,7 +57,7 @@ pub async fn load_history(channel_id: Uuid, before: Option<i64>) -> Result<Histo
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::history(&context::app_state()?.pool, &me, channel_id, before, None).await
+            chat::history(&context::chat()?.pool, &me, channel_id, before, None).await
         }
         .await,
     )
@@ -70,7 +70,7 @@ pub async fn send_message(input: NewMessage) -> Result<Message, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::send(&context::app_state()?, &me, &input).await
+            chat::send(&context::chat()?, &me, &input).await
         }
         .await,
     )
@@ -83,7 +83,7 @@ pub async fn edit_message(id: Uuid, text: String) -> Result<Message, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::edit(&context::app_state()?, &me, id, &text).await
+            chat::edit(&context::chat()?, &me, id, &text).await
         }
         .await,
     )
@@ -96,7 +96,7 @@ pub async fn delete_message(id: Uuid) -> Result<Message, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::delete(&context::app_state()?, &me, id).await
+            chat::delete(&context::chat()?, &me, id).await
         }
         .await,
     )
@@ -109,7 +109,7 @@ pub async fn mark_read(channel_id: Uuid, seq: Option<i64>) -> Result<ChannelSumm
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::mark_read(&context::app_state()?, &me, channel_id, seq).await
+            chat::mark_read(&context::chat()?, &me, channel_id, seq).await
         }
         .await,
     )
@@ -122,7 +122,7 @@ pub async fn unread_count() -> Result<i64, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::unread_total(&context::app_state()?.pool, &me, None).await
+            chat::unread_total(&context::chat()?.pool, &me, None).await
         }
         .await,
     )
@@ -135,7 +135,7 @@ pub async fn unread_after(after: ChannelCursor) -> Result<i64, ApiError> {
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::unread_total(&context::app_state()?.pool, &me, Some(after)).await
+            chat::unread_total(&context::chat()?.pool, &me, Some(after)).await
         }
         .await,
     )

@@ -2,10 +2,8 @@
 //! (session → parse → server logic → shared type); the logic lives in `server`, behind the JSON
 //! HTTP API too. Compiled on both sides: the browser gets the client stubs.
 
-mod account;
 mod chat;
-#[cfg(feature = "ssr")]
-mod form;
+mod users;
 
-pub use account::*;
 pub use chat::*;
+pub use users::*;

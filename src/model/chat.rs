@@ -129,7 +129,7 @@ impl MessageText {
     pub const MAX: usize = 4000;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let text = super::account::trimmed(raw, "Message", Self::MAX)?;
+        let text = super::name::trimmed(raw, "Message", Self::MAX)?;
         // Line breaks and tabs are text; other control characters (NUL above all, which
         // PostgreSQL cannot store) are not.
         if text
@@ -154,7 +154,7 @@ impl ChannelName {
     pub const MAX: usize = 80;
 
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let name = super::account::visible_text(raw, "Group name", Self::MAX)?;
+        let name = super::name::visible_text(raw, "Group name", Self::MAX)?;
         Ok(Self(name.to_owned()))
     }
 

@@ -5,21 +5,39 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::auth::Viewer;
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
+use super::identity::HostUser;
 use super::limits::Action;
 use super::realtime::writer::Draft;
 use super::realtime::Notice;
-use super::state::AppState;
+use super::state::Chat;
 use crate::model::chat::{CHANNEL_PAGE, MAX_CHANNEL_PAGE, MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
     ChannelCursor, ChannelName, ChannelPage, ChannelQuery, ChannelSummary, HistoryPage, Message,
     MessageText, NewChannel, NewMessage, User,
 };
 
+/// Most people a user list answers with.
+pub const MAX_LISTED_USERS: usize = 500;
+
+/// The people `viewer` may start a conversation with (the host's list, themselves left out),
+/// as chat users.
+pub async fn list_users(state: &Chat, viewer: &Viewer) -> Result<Vec<User>, ServerError> {
+    let people: Vec<HostUser> = state
+        .identity
+        .list_users(&viewer.person, None, MAX_LISTED_USERS)
+        .await?
+        .into_iter()
+        .filter(|person| person.external_id != viewer.person.external_id)
+        .collect();
+    state.upsert_users(&people).await
+}
+
 /// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
 pub async fn create_channel(
-    state: &AppState,
+    state: &Chat,
     me: &User,
     input: &NewChannel,
 ) -> Result<(ChannelSummary, bool), ServerError> {
@@ -178,7 +196,7 @@ pub async fn history(
 
 /// Stores a message exactly once (a retry with the same id returns the stored message) through
 /// the group-commit writer, which also publishes it.
-pub async fn send(state: &AppState, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
+pub async fn send(state: &Chat, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
     let text = MessageText::parse(&input.text)?;
     state.limits.send(me.id)?;
     let writer = &state.realtime.writer;
@@ -213,12 +231,7 @@ async fn own_message(
     Ok(row)
 }
 
-pub async fn edit(
-    state: &AppState,
-    me: &User,
-    id: Uuid,
-    text: &str,
-) -> Result<Message, ServerError> {
+pub async fn edit(state: &Chat, me: &User, id: Uuid, text: &str) -> Result<Message, ServerError> {
     let pool = &state.pool;
     let text = MessageText::parse(text)?;
     state.limits.check(Action::Edit, me.id)?;
@@ -230,7 +243,7 @@ pub async fn edit(
     updated(tx, row).await
 }
 
-pub async fn delete(state: &AppState, me: &User, id: Uuid) -> Result<Message, ServerError> {
+pub async fn delete(state: &Chat, me: &User, id: Uuid) -> Result<Message, ServerError> {
     let pool = &state.pool;
     state.limits.check(Action::Edit, me.id)?;
     own_message(pool, me, id).await?;
@@ -259,7 +272,7 @@ async fn updated(
 /// Marks the channel read up to `seq` (the newest message when absent); returns the channel
 /// with its new read state.
 pub async fn mark_read(
-    state: &AppState,
+    state: &Chat,
     me: &User,
     channel_id: Uuid,
     seq: Option<i64>,
@@ -271,7 +284,7 @@ pub async fn mark_read(
 /// Moves the read mark and publishes it, without reading the channel back (the WebSocket's
 /// `read`: its answer arrives as a `channel_state` event).
 pub async fn move_read_mark(
-    state: &AppState,
+    state: &Chat,
     me: &User,
     channel_id: Uuid,
     seq: Option<i64>,

@@ -1,13 +1,10 @@
-//! Configuration, loaded and checked once at start-up: `Leptos.toml` (address, site root, …)
-//! overridden by `LEPTOS_*` variables, plus the server's own variables: `DATABASE_URL`
-//! (required), `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`), `PARLEY_SEED_DEMO`
-//! (`1`/`true` seeds the demo users alice, bob and carol), and the limits listed in
-//! [`LIMIT_VARIABLES`] and README's Configuration section.
+//! The chat's configuration, loaded and checked once at start-up from the environment:
+//! `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`) and the limits listed in
+//! [`LIMIT_VARIABLES`] and docs/API.md. The host reads its own (database, address, pages).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use leptos::config::{get_configuration, LeptosOptions};
 use thiserror::Error;
 
 use super::limits::{LimitSettings, Rate};
@@ -15,10 +12,6 @@ use super::state::{ServeSettings, Settings};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("could not read Leptos.toml: {0}")]
-    Leptos(String),
-    #[error("DATABASE_URL is not set")]
-    MissingDatabaseUrl,
     #[error("{name} must be {expected}, not `{value}`")]
     Invalid {
         name: String,
@@ -27,11 +20,11 @@ pub enum ConfigError {
     },
 }
 
-pub struct Config {
-    pub leptos_options: LeptosOptions,
-    pub database_url: String,
+/// The chat's configuration for a host serving on `site_addr`.
+pub struct ChatConfig {
+    /// Where the app is served (`PARLEY_PUBLIC_ORIGIN`, default `http://<site address>`).
     pub public_origin: String,
-    pub seed_demo_users: bool,
+    site_addr: SocketAddr,
     settings: Settings,
 }
 
@@ -49,23 +42,17 @@ pub const LIMIT_VARIABLES: [&str; 10] = [
     "PARLEY_SIGN_UPS",
 ];
 
-impl Config {
-    pub fn load() -> Result<Self, ConfigError> {
-        let leptos_options = get_configuration(Some("Leptos.toml"))
-            .map_err(|e| ConfigError::Leptos(e.to_string()))?
-            .leptos_options;
-        let database_url = env("DATABASE_URL").ok_or(ConfigError::MissingDatabaseUrl)?;
+impl ChatConfig {
+    /// Reads `PARLEY_PUBLIC_ORIGIN` and every limit from the environment, once at start-up.
+    pub fn from_env(site_addr: SocketAddr) -> Result<Self, ConfigError> {
         let public_origin = env("PARLEY_PUBLIC_ORIGIN")
-            .unwrap_or_else(|| format!("http://{}", leptos_options.site_addr))
+            .unwrap_or_else(|| format!("http://{site_addr}"))
             .trim_end_matches('/')
             .to_owned();
-        let seed_demo_users = env("PARLEY_SEED_DEMO").is_some_and(|v| v == "1" || v == "true");
-        let settings = settings(&public_origin, leptos_options.site_addr.ip())?;
+        let settings = settings(&public_origin, site_addr.ip())?;
         Ok(Self {
-            leptos_options,
-            database_url,
             public_origin,
-            seed_demo_users,
+            site_addr,
             settings,
         })
     }
@@ -76,7 +63,7 @@ impl Config {
 
     /// What an operator should hear about at start: plain http where it is not loopback.
     pub fn warnings(&self) -> Vec<String> {
-        warnings(&self.public_origin, self.leptos_options.site_addr)
+        warnings(&self.public_origin, self.site_addr)
     }
 }
 
@@ -176,7 +163,6 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
             max_connections: number("PARLEY_MAX_CONNECTIONS")?
                 .map_or(serve.max_connections, |n| n as usize),
         },
-        ..defaults
     })
 }
 

@@ -1,22 +1,26 @@
 //! What server functions read from the reactive context that leptos_axum fills per request:
-//! the shared state, the request's headers and the response options.
+//! the chat (provided by the host, [`Chat::provide_context`]), the request's parts and the
+//! response options.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
+use super::auth::Viewer;
 use super::error::{status_code, ServerError};
-use super::state::AppState;
-use super::{auth, limits};
+use super::limits;
+use super::state::Chat;
 use crate::model::{ApiError, User};
 
-pub fn app_state() -> Result<AppState, ServerError> {
-    use_context::<AppState>().ok_or_else(|| ServerError::Internal("no AppState in context".into()))
+/// The chat the host provided to this request.
+pub fn chat() -> Result<Chat, ServerError> {
+    use_context::<Chat>().ok_or_else(|| {
+        ServerError::Internal("no Chat in context: call Chat::provide_context in the host".into())
+    })
 }
 
 pub fn request_headers() -> Result<HeaderMap, ServerError> {
@@ -34,21 +38,25 @@ pub fn client_address() -> Result<IpAddr, ServerError> {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip());
     Ok(limits::client_address(
-        app_state()?.limits.settings(),
+        chat()?.limits.settings(),
         peer,
         &parts.headers,
     ))
 }
 
-pub fn set_cookie(cookie: HeaderValue) {
-    if let Some(response) = use_context::<ResponseOptions>() {
-        response.append_header(SET_COOKIE, cookie);
-    }
+/// The person behind the current request, if any.
+pub async fn viewer() -> Result<Option<Viewer>, ServerError> {
+    chat()?.viewer(&request_headers()?).await
+}
+
+/// The person behind the current request, or `Unauthenticated`.
+pub async fn require_viewer() -> Result<Viewer, ServerError> {
+    viewer().await?.ok_or(ServerError::Unauthenticated)
 }
 
 /// The signed-in user of the current request, if any.
 pub async fn current_user() -> Result<Option<User>, ServerError> {
-    auth::session_user(&app_state()?, &request_headers()?).await
+    Ok(viewer().await?.map(|viewer| viewer.user))
 }
 
 /// The signed-in user of the current request, or `Unauthenticated`.

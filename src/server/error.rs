@@ -44,6 +44,8 @@ pub enum ServerError {
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    #[error(transparent)]
+    Identity(#[from] super::identity::IdentityError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -91,7 +93,7 @@ impl ServerError {
                 ErrorCode::RequestTimeout,
                 "The request took too long. Please try again.",
             ),
-            Unavailable(_) => ApiError::new(
+            Unavailable(_) | Identity(_) => ApiError::new(
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable. Please try again.",
             ),
@@ -130,9 +132,6 @@ pub fn status_code(code: ErrorCode) -> StatusCode {
 impl From<sqlx::Error> for ServerError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::Database(db) if db.constraint() == Some("users_username_key") => {
-                ServerError::UsernameTaken
-            }
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 ServerError::Unavailable(error)
             }

@@ -1,12 +1,13 @@
 //! The JSON HTTP API for clients other than the Leptos app (mobile apps, bots, tests). It calls
-//! the same server logic as the server functions; the caller is always the session's user.
+//! the same server logic as the server functions; the caller is always the person the host's
+//! identity names.
 //! Errors: `{"error": {"code", "message"}}`. The table of endpoints is in README.md.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::Request;
 use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
@@ -14,14 +15,12 @@ use axum::{Json, Router};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::{self, CurrentUser};
+use super::auth::{CurrentUser, Viewer};
 use super::error::{status_code, ServerError};
-use super::limits::ClientAddress;
-use super::state::AppState;
-use super::{chat, db, realtime};
+use super::state::Chat;
+use super::{chat, realtime};
 use crate::model::{
-    ApiError, ChannelQuery, HistoryQuery, LoginInput, MessageEdit, NewChannel, NewMessage,
-    ReadUpTo, SignupInput,
+    ApiError, ChannelQuery, HistoryQuery, MessageEdit, NewChannel, NewMessage, ReadUpTo,
 };
 
 /// `Json` whose rejections use our error body.
@@ -51,13 +50,12 @@ impl From<QueryRejection> for ServerError {
     }
 }
 
-pub fn api_routes() -> Router<AppState> {
+/// The chat's JSON API, WebSocket and SSE routes (merged by [`Chat::routes`]).
+pub fn api_routes() -> Router<Chat> {
     Router::new()
-        .route("/api/auth/signup", post(signup))
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/auth/logout_everywhere", post(logout_everywhere))
-        .route("/api/auth/me", get(me))
+        .route("/api/chat/me", get(me))
+        .route("/api/chat/users", get(users))
+        // The first version's address of the same list.
         .route("/api/users", get(users))
         .route(
             "/api/chat/channels",
@@ -116,52 +114,16 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     ServerError::from_status(status, &text).into_response()
 }
 
-async fn signup(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    ApiJson(input): ApiJson<SignupInput>,
-) -> ApiResult {
-    let signed_in = auth::sign_up(&state, &input, address, &headers).await?;
-    Ok(auth::with_cookie(
-        signed_in.cookie,
-        (StatusCode::CREATED, Json(signed_in.user)),
-    ))
-}
-
-async fn login(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
-    ApiJson(input): ApiJson<LoginInput>,
-) -> ApiResult {
-    let signed_in = auth::sign_in(&state, &input, address, &headers).await?;
-    Ok(auth::with_cookie(signed_in.cookie, Json(signed_in.user)))
-}
-
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
-    let cookie = auth::sign_out(&state, &headers).await?;
-    Ok(auth::with_cookie(cookie, StatusCode::NO_CONTENT))
-}
-
-async fn logout_everywhere(
-    State(state): State<AppState>,
-    CurrentUser(me): CurrentUser,
-) -> ApiResult {
-    let cookie = auth::sign_out_everywhere(&state, &me).await?;
-    Ok(auth::with_cookie(cookie, StatusCode::NO_CONTENT))
+async fn users(State(state): State<Chat>, viewer: Viewer) -> ApiResult {
+    Ok(Json(chat::list_users(&state, &viewer).await?).into_response())
 }
 
 async fn me(CurrentUser(user): CurrentUser) -> Response {
     Json(user).into_response()
 }
 
-async fn users(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
-    Ok(Json(db::users::list_except(&state.pool, me.id).await?).into_response())
-}
-
 async fn list_channels(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiQuery(query): ApiQuery<ChannelQuery>,
 ) -> ApiResult {
@@ -169,7 +131,7 @@ async fn list_channels(
 }
 
 async fn create_channel(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiJson(input): ApiJson<NewChannel>,
 ) -> ApiResult {
@@ -183,7 +145,7 @@ async fn create_channel(
 }
 
 async fn get_channel(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult {
@@ -191,7 +153,7 @@ async fn get_channel(
 }
 
 async fn history(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
@@ -200,7 +162,7 @@ async fn history(
 }
 
 async fn mark_read(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ReadUpTo>,
@@ -209,7 +171,7 @@ async fn mark_read(
 }
 
 async fn send_message(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult {
@@ -217,7 +179,7 @@ async fn send_message(
 }
 
 async fn edit_message(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<MessageEdit>,
@@ -226,14 +188,14 @@ async fn edit_message(
 }
 
 async fn delete_message(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     CurrentUser(me): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult {
     Ok(Json(chat::delete(&state, &me, id).await?).into_response())
 }
 
-async fn unread(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> ApiResult {
+async fn unread(State(state): State<Chat>, CurrentUser(me): CurrentUser) -> ApiResult {
     Ok(
         Json(json!({ "unread": chat::unread_total(&state.pool, &me, None).await? }))
             .into_response(),

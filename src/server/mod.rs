@@ -1,8 +1,8 @@
-//! Everything that runs only on the server (feature `ssr`): configuration, state, the database,
-//! authentication, the JSON HTTP API and the router. May use `model` and `api`; never the
-//! browser-side `chat` components or `pages` except to render the app shell.
+//! The chat's server side (feature `ssr`): its state ([`Chat`]), the identity seam a host
+//! implements, configuration, the database, the JSON HTTP API, realtime delivery and the layers
+//! a host may wrap its router in. May use `model` and `api`; never the browser-side `chat`
+//! components or `client`.
 
-pub mod app;
 pub mod auth;
 pub mod chat;
 pub mod config;
@@ -10,15 +10,16 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod limits;
 pub mod realtime;
+pub mod routes;
 pub mod security;
-pub mod seed;
 pub mod serve;
 pub mod state;
 
-pub use app::router;
-pub use config::Config;
+pub use auth::{CurrentUser, Viewer};
 pub use error::ServerError;
+pub use identity::{HostSession, HostUser, Identity, IdentityError};
 pub use serve::serve;
-pub use state::{AppState, ServeSettings, Settings};
+pub use state::{Chat, ServeSettings, Settings};

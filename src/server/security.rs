@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::auth;
 use super::error::ServerError;
-use super::state::AppState;
+use super::state::Chat;
 
 /// For responses that are not pages (JSON, files): nothing may load from them or frame them.
 const DEFAULT_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -34,7 +34,7 @@ pub fn page_policy(nonce: &str) -> String {
 /// instance under its own name, and must not talk to it as the signed-in user. Requests without
 /// `Host` (HTTP/1.0 clients, in-process tests) carry no name to confuse and pass.
 pub async fn refuse_foreign_hosts(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -55,7 +55,7 @@ pub async fn refuse_foreign_hosts(
 /// a request comes from in `Sec-Fetch-Site` (all current ones) or at least `Origin`; clients
 /// that are not browsers send neither and are not affected (they hold no victim's cookie).
 pub async fn refuse_cross_site_writes(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -81,7 +81,7 @@ pub async fn refuse_cross_site_writes(
 /// Adds the headers every response carries (a page's own policy is kept), errors made by
 /// layers and routing included: JSON answers and pages are `no-store` (they hold private
 /// words), and over https browsers are told to use nothing else (HSTS).
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn headers(State(state): State<Chat>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let private = headers

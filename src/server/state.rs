@@ -1,12 +1,12 @@
-//! The state every handler and server function shares: injected, never global.
+//! The chat's state, shared by every handler and server function: injected (axum state reached
+//! through `FromRef`, Leptos context), never global.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use super::identity::Identity;
 use super::limits::{LimitSettings, Limits};
 use super::realtime::Realtime;
 
@@ -16,8 +16,6 @@ pub struct Settings {
     /// Mark cookies `Secure` and name the session cookie `__Host-…` (the public origin is
     /// https); also send HSTS.
     pub secure_cookies: bool,
-    /// How long a session lives without signing in again.
-    pub session_ttl: Duration,
     /// Where the app is served (`scheme://host[:port]`): the one foreign `Origin` accepted, and
     /// the one `Host` served besides loopback names in development.
     pub public_origin: String,
@@ -36,7 +34,6 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             secure_cookies: false,
-            session_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             public_origin: "http://127.0.0.1:3000".to_owned(),
             loopback_hosts: true,
             limits: LimitSettings::default(),
@@ -105,31 +102,43 @@ impl Default for ServeSettings {
     }
 }
 
+/// One instance of the chat: the pool, the host's identity, settings, abuse limits and the
+/// realtime machinery. Cheap to clone. A host builds it once with [`Chat::start`], merges
+/// [`Chat::routes`] into its router and provides it to server functions
+/// ([`Chat::provide_context`]).
 #[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
+pub struct Chat {
     pub pool: PgPool,
+    pub identity: Arc<dyn Identity>,
     pub settings: Arc<Settings>,
     pub realtime: Realtime,
     pub limits: Arc<Limits>,
 }
 
-impl AppState {
-    /// State for one server instance; starts its realtime tasks (call inside the runtime).
-    pub fn new(leptos_options: LeptosOptions, pool: PgPool, settings: Settings) -> Self {
+impl Chat {
+    /// The chat of one server instance; starts its realtime tasks (call inside the runtime,
+    /// after [`db::migrate`](super::db::migrate)).
+    pub fn start(pool: PgPool, identity: impl Identity, settings: Settings) -> Self {
         Self {
-            leptos_options,
             realtime: Realtime::start(pool.clone()),
             limits: Limits::new(settings.limits.clone()),
+            identity: Arc::new(identity),
             pool,
             settings: Arc::new(settings),
         }
     }
-}
 
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+    /// Makes the chat reachable from server functions and server-rendered components: call it
+    /// in the context function given to leptos_axum's `leptos_routes_with_context` (and
+    /// `file_and_error_handler_with_context`).
+    pub fn provide_context(&self) {
+        leptos::prelude::provide_context(self.clone());
+    }
+
+    /// Stops taking part in presence (this instance's users who have no socket elsewhere go
+    /// offline now); call after the server has stopped, before closing the pool.
+    pub async fn shut_down(&self) {
+        self.realtime.shut_down(&self.pool).await;
     }
 }
 

@@ -60,7 +60,7 @@ async fn add_members(
     members: &[Uuid],
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "INSERT INTO channel_members (channel_id, user_id) SELECT $1, unnest($2::uuid[])",
+        "INSERT INTO chat_members (channel_id, user_id) SELECT $1, unnest($2::uuid[])",
         channel_id,
         members
     )
@@ -76,7 +76,7 @@ pub async fn is_member(
     user_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
     let found = sqlx::query_scalar!(
-        "SELECT 1 AS \"one!\" FROM channel_members WHERE channel_id = $1 AND user_id = $2",
+        "SELECT 1 AS \"one!\" FROM chat_members WHERE channel_id = $1 AND user_id = $2",
         channel_id,
         user_id
     )
@@ -100,7 +100,7 @@ pub async fn summaries(
         r#"WITH page AS MATERIALIZED (
                SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
                       me.last_read_seq, coalesce(c.last_message_at, c.created_at) AS activity
-                 FROM channel_members me
+                 FROM chat_members me
                  JOIN chat_channels c ON c.id = me.channel_id
                 WHERE me.user_id = $1 AND ($2::uuid IS NULL OR c.id = $2)
                   AND ($3::timestamptz IS NULL
@@ -110,7 +110,7 @@ pub async fn summaries(
            )
            SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
                   c.last_read_seq,
-                  (SELECT count(*) FROM messages m
+                  (SELECT count(*) FROM chat_messages m
                     WHERE m.channel_id = c.id AND m.seq > c.last_read_seq
                       AND m.user_id <> $1 AND NOT m.deleted) AS "unread!",
                   mem.others_last_read_seq AS "others_last_read_seq!",
@@ -126,9 +126,9 @@ pub async fn summaries(
                                   ORDER BY lower(u.display_name), u.id) AS members,
                          coalesce(min(cm.last_read_seq) FILTER (WHERE cm.user_id <> $1), 0)
                              AS others_last_read_seq
-                    FROM channel_members cm JOIN users u ON u.id = cm.user_id
+                    FROM chat_members cm JOIN chat_users u ON u.id = cm.user_id
                    WHERE cm.channel_id = c.id) mem
-             LEFT JOIN LATERAL (SELECT * FROM messages m WHERE m.channel_id = c.id
+             LEFT JOIN LATERAL (SELECT * FROM chat_messages m WHERE m.channel_id = c.id
                                  ORDER BY m.seq DESC LIMIT 1) lm ON true
             ORDER BY c.activity DESC, c.id DESC"#,
         user_id,
@@ -198,11 +198,11 @@ pub async fn mark_read(
         r#"WITH target AS (
                SELECT me.channel_id, me.user_id, me.last_read_seq AS old, c.kind = 'dm' AS is_dm,
                       greatest(me.last_read_seq, least($3, c.last_seq)) AS new
-                 FROM channel_members me JOIN chat_channels c ON c.id = me.channel_id
+                 FROM chat_members me JOIN chat_channels c ON c.id = me.channel_id
                 WHERE me.channel_id = $1 AND me.user_id = $2
            ), moved AS (
                -- `greatest` again: a concurrent mark may have gone further meanwhile.
-               UPDATE channel_members me
+               UPDATE chat_members me
                   SET last_read_seq = greatest(me.last_read_seq, t.new), last_read_at = now()
                  FROM target t
                 WHERE me.channel_id = t.channel_id AND me.user_id = t.user_id AND t.new > t.old
@@ -234,9 +234,9 @@ pub async fn unread_total(
     after: Option<ChannelCursor>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM channel_members me
+        r#"SELECT count(*) AS "n!" FROM chat_members me
              JOIN chat_channels c ON c.id = me.channel_id
-             JOIN messages m ON m.channel_id = me.channel_id AND m.seq > me.last_read_seq
+             JOIN chat_messages m ON m.channel_id = me.channel_id AND m.seq > me.last_read_seq
             WHERE me.user_id = $1 AND m.user_id <> $1 AND NOT m.deleted
               AND ($2::timestamptz IS NULL
                    OR (coalesce(c.last_message_at, c.created_at), c.id) < ($2, $3::uuid))"#,
@@ -255,7 +255,7 @@ pub async fn member_of(
     channel_ids: &[Uuid],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
-        "SELECT channel_id FROM channel_members WHERE user_id = $1 AND channel_id = ANY($2)",
+        "SELECT channel_id FROM chat_members WHERE user_id = $1 AND channel_id = ANY($2)",
         user_id,
         channel_ids
     )
@@ -272,7 +272,7 @@ pub async fn last_seqs_for_member(
 ) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
     let rows = sqlx::query!(
         "SELECT c.id, c.last_seq FROM chat_channels c
-           JOIN channel_members me ON me.channel_id = c.id AND me.user_id = $1
+           JOIN chat_members me ON me.channel_id = c.id AND me.user_id = $1
           WHERE c.id = ANY($2)",
         user_id,
         channel_ids
@@ -302,11 +302,11 @@ pub async fn member_states(
         MemberState,
         r#"SELECT cm.channel_id, cm.user_id, c.last_seq, cm.last_read_seq,
                   CASE WHEN cm.user_id = ANY($2) THEN
-                      (SELECT count(*) FROM messages m
+                      (SELECT count(*) FROM chat_messages m
                         WHERE m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
                           AND m.user_id <> cm.user_id AND NOT m.deleted)
                   ELSE 0 END AS "unread!"
-             FROM channel_members cm JOIN chat_channels c ON c.id = cm.channel_id
+             FROM chat_members cm JOIN chat_channels c ON c.id = cm.channel_id
             WHERE cm.channel_id = ANY($1)
             ORDER BY cm.channel_id"#,
         channel_ids,
@@ -320,8 +320,8 @@ pub async fn member_states(
 pub async fn peers(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT DISTINCT other.user_id AS "user_id!"
-             FROM channel_members mine
-             JOIN channel_members other ON other.channel_id = mine.channel_id
+             FROM chat_members mine
+             JOIN chat_members other ON other.channel_id = mine.channel_id
             WHERE mine.user_id = $1 AND other.user_id <> $1"#,
         user_id
     )
@@ -335,7 +335,7 @@ pub async fn members_of(
     channel_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT channel_id, user_id FROM channel_members WHERE channel_id = ANY($1)",
+        "SELECT channel_id, user_id FROM chat_members WHERE channel_id = ANY($1)",
         channel_ids
     )
     .fetch_all(db)
@@ -354,7 +354,7 @@ pub async fn last_seq_for_member(
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT c.last_seq FROM chat_channels c
-           JOIN channel_members me ON me.channel_id = c.id AND me.user_id = $2
+           JOIN chat_members me ON me.channel_id = c.id AND me.user_id = $2
           WHERE c.id = $1",
         channel_id,
         user_id

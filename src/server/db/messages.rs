@@ -38,7 +38,7 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<MessageRow
     sqlx::query_as!(
         MessageRow,
         "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
-           FROM messages WHERE id = $1",
+           FROM chat_messages WHERE id = $1",
         id
     )
     .fetch_optional(db)
@@ -71,7 +71,7 @@ pub async fn insert(
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "INSERT INTO messages (id, channel_id, seq, user_id, text) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO chat_messages (id, channel_id, seq, user_id, text) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO NOTHING
          RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
         id,
@@ -94,7 +94,7 @@ pub async fn page_before(
     sqlx::query_as!(
         MessageRow,
         "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
-           FROM messages WHERE channel_id = $1 AND seq < $2
+           FROM chat_messages WHERE channel_id = $1 AND seq < $2
           ORDER BY seq DESC LIMIT $3",
         channel_id,
         before,
@@ -111,7 +111,7 @@ pub async fn edit(
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "UPDATE messages SET text = $2, updated_at = clock_timestamp()
+        "UPDATE chat_messages SET text = $2, updated_at = clock_timestamp()
           WHERE id = $1 AND NOT deleted
       RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
         id,
@@ -128,7 +128,7 @@ pub async fn soft_delete(
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "UPDATE messages SET deleted = true, text = '', updated_at = clock_timestamp()
+        "UPDATE chat_messages SET deleted = true, text = '', updated_at = clock_timestamp()
           WHERE id = $1
       RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
         id
@@ -145,7 +145,7 @@ pub async fn mark_dm_read(
     seq: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "UPDATE messages SET read_at = now()
+        "UPDATE chat_messages SET read_at = now()
           WHERE channel_id = $1 AND seq <= $3 AND user_id <> $2 AND read_at IS NULL",
         channel_id,
         reader,
@@ -192,11 +192,11 @@ pub async fn store_batch(
         ), stored AS (
             SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
                    m.deleted
-              FROM messages m WHERE m.id IN (SELECT id FROM input)
+              FROM chat_messages m WHERE m.id IN (SELECT id FROM input)
         ), fresh AS (
             SELECT DISTINCT ON (i.id) i.*
               FROM input i
-              JOIN channel_members me ON me.channel_id = i.channel_id AND me.user_id = i.user_id
+              JOIN chat_members me ON me.channel_id = i.channel_id AND me.user_id = i.user_id
              WHERE i.id NOT IN (SELECT id FROM stored)
              ORDER BY i.id, i.ord
         ), counts AS (
@@ -215,11 +215,11 @@ pub async fn store_batch(
                    b.before + row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS seq
               FROM fresh f JOIN bumped b ON b.id = f.channel_id
         ), inserted AS (
-            INSERT INTO messages (id, channel_id, seq, user_id, text)
+            INSERT INTO chat_messages (id, channel_id, seq, user_id, text)
             SELECT id, channel_id, seq, user_id, text FROM numbered
          RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted
         ), read AS (
-            UPDATE channel_members me
+            UPDATE chat_members me
                SET last_read_seq = greatest(me.last_read_seq, r.seq), last_read_at = now()
               FROM (SELECT channel_id, user_id, max(seq) AS seq FROM numbered
                      GROUP BY channel_id, user_id) r
@@ -281,7 +281,7 @@ pub async fn in_ranges(
         "SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
                 m.deleted
            FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(channel_id, lo, hi)
-           JOIN messages m ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi
+           JOIN chat_messages m ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi
           ORDER BY m.channel_id, m.seq",
         channel_ids,
         from,
@@ -310,7 +310,7 @@ pub async fn replay(
                           sum(octet_length(m.text)) OVER (ORDER BY r.ord, m.seq) AS running
                      FROM unnest($1::uuid[], $2::int8[], $3::int8[])
                           WITH ORDINALITY AS r(channel_id, lo, hi, ord)
-                     JOIN messages m
+                     JOIN chat_messages m
                        ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi) x
             WHERE running <= $4
             ORDER BY ord, seq"#,

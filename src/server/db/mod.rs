@@ -4,8 +4,26 @@
 pub mod channels;
 pub mod messages;
 pub mod presence;
-pub mod sessions;
 pub mod users;
 
-/// The schema migrations in `migrations/`, embedded in the binary and applied at start-up.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::PgPool;
+
+/// The table that records which of the chat's migrations ran: its own, so a host's
+/// `_sqlx_migrations` (and `sqlx migrate run`) never sees the chat's and the chat never sees
+/// the host's.
+pub const MIGRATIONS_TABLE: &str = "chat_migrations";
+
+/// The chat's schema migrations (`migrations/`, every table prefixed `chat_`), embedded in the
+/// library.
+pub fn migrator() -> Migrator {
+    let mut migrator = sqlx::migrate!();
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+}
+
+/// Brings the chat's tables up to date; a host calls it at start-up, before or after its own
+/// migrations.
+pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
+    migrator().run(pool).await
+}

@@ -10,7 +10,7 @@ use crate::model::Presence;
 /// after another instance swept it during a database outage: its presence rows are gone then.
 pub async fn heartbeat(db: impl PgExecutor<'_>, instance_id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"INSERT INTO server_instances (id) VALUES ($1)
+        r#"INSERT INTO chat_instances (id) VALUES ($1)
            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
            RETURNING (xmax = 0) AS "inserted!""#,
         instance_id
@@ -29,7 +29,7 @@ pub async fn sync(
 ) -> Result<Option<Presence>, sqlx::Error> {
     // Serialises presence changes of one user across instances.
     let last_seen_at = sqlx::query_scalar!(
-        "SELECT last_seen_at FROM users WHERE id = $1 FOR UPDATE",
+        "SELECT last_seen_at FROM chat_users WHERE id = $1 FOR UPDATE",
         user_id
     )
     .fetch_optional(&mut *tx)
@@ -40,7 +40,7 @@ pub async fn sync(
     let was_online = online_anywhere(&mut *tx, user_id).await?;
     if connected {
         sqlx::query!(
-            "INSERT INTO presence (user_id, instance_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "INSERT INTO chat_presence (user_id, instance_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             user_id,
             instance_id
         )
@@ -53,7 +53,7 @@ pub async fn sync(
         }));
     }
     sqlx::query!(
-        "DELETE FROM presence WHERE user_id = $1 AND instance_id = $2",
+        "DELETE FROM chat_presence WHERE user_id = $1 AND instance_id = $2",
         user_id,
         instance_id
     )
@@ -63,7 +63,7 @@ pub async fn sync(
         return Ok(None);
     }
     let seen = sqlx::query_scalar!(
-        r#"UPDATE users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at AS "at!""#,
+        r#"UPDATE chat_users SET last_seen_at = now() WHERE id = $1 RETURNING last_seen_at AS "at!""#,
         user_id
     )
     .fetch_one(&mut *tx)
@@ -77,7 +77,7 @@ pub async fn sync(
 
 async fn online_anywhere(tx: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
     let row = sqlx::query_scalar!(
-        r#"SELECT 1 AS "one!" FROM presence WHERE user_id = $1 LIMIT 1"#,
+        r#"SELECT 1 AS "one!" FROM chat_presence WHERE user_id = $1 LIMIT 1"#,
         user_id
     )
     .fetch_optional(&mut *tx)
@@ -93,7 +93,7 @@ pub async fn sweep(
     only: Option<Uuid>,
 ) -> Result<Vec<Presence>, sqlx::Error> {
     let users = sqlx::query_scalar!(
-        "DELETE FROM presence p USING server_instances i
+        "DELETE FROM chat_presence p USING chat_instances i
           WHERE p.instance_id = i.id
             AND (i.id = $2 OR ($2::uuid IS NULL
                  AND i.heartbeat_at < now() - make_interval(secs => $1)))
@@ -104,7 +104,7 @@ pub async fn sweep(
     .fetch_all(&mut *tx)
     .await?;
     sqlx::query!(
-        "DELETE FROM server_instances
+        "DELETE FROM chat_instances
           WHERE id = $2 OR ($2::uuid IS NULL AND heartbeat_at < now() - make_interval(secs => $1))",
         stale_seconds,
         only
@@ -115,8 +115,8 @@ pub async fn sweep(
         return Ok(Vec::new());
     }
     let rows = sqlx::query!(
-        r#"UPDATE users u SET last_seen_at = now()
-            WHERE u.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM presence p WHERE p.user_id = u.id)
+        r#"UPDATE chat_users u SET last_seen_at = now()
+            WHERE u.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM chat_presence p WHERE p.user_id = u.id)
         RETURNING u.id, u.last_seen_at AS "last_seen_at!""#,
         &users
     )
@@ -140,10 +140,10 @@ pub async fn of_peers(
     sqlx::query_as!(
         Presence,
         r#"SELECT u.id AS user_id, u.last_seen_at,
-                  EXISTS (SELECT 1 FROM presence p WHERE p.user_id = u.id) AS "online!"
-             FROM users u
-            WHERE u.id IN (SELECT other.user_id FROM channel_members mine
-                             JOIN channel_members other ON other.channel_id = mine.channel_id
+                  EXISTS (SELECT 1 FROM chat_presence p WHERE p.user_id = u.id) AS "online!"
+             FROM chat_users u
+            WHERE u.id IN (SELECT other.user_id FROM chat_members mine
+                             JOIN chat_members other ON other.channel_id = mine.channel_id
                             WHERE mine.user_id = $1 AND other.user_id <> $1)"#,
         user_id
     )

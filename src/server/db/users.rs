@@ -1,107 +1,96 @@
-//! The `users` table.
+//! The `chat_users` table: the chat's projection of the host's people (the chat's own uuid, the
+//! host's `external_id`, names, last seen). The host owns accounts and passwords.
 
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::model::User;
 
-/// Inserts a new user; a taken username fails on `users_username_key`.
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
+/// The chat user of a host's person, created when missing and renamed when the names differ.
+/// The usual case (known, unchanged) is one read; a write happens only on first sight or after
+/// a rename.
+pub async fn project(
+    db: impl PgExecutor<'_> + Copy,
+    external_id: &str,
     username: &str,
     display_name: &str,
-    password_hash: &str,
 ) -> Result<User, sqlx::Error> {
+    let known = sqlx::query_as!(
+        User,
+        "SELECT id, username, display_name FROM chat_users WHERE external_id = $1",
+        external_id
+    )
+    .fetch_optional(db)
+    .await?;
+    if let Some(user) = known.filter(|u| u.username == username && u.display_name == display_name) {
+        return Ok(user);
+    }
     sqlx::query_as!(
         User,
-        "INSERT INTO users (id, username, display_name, password_hash)
+        "INSERT INTO chat_users (id, external_id, username, display_name)
          VALUES ($1, $2, $3, $4)
+         ON CONFLICT (external_id) DO UPDATE
+             SET username = EXCLUDED.username, display_name = EXCLUDED.display_name
          RETURNING id, username, display_name",
-        id,
+        Uuid::new_v4(),
+        external_id,
         username,
-        display_name,
-        password_hash
+        display_name
     )
     .fetch_one(db)
     .await
 }
 
-/// Whether a (lower-cased) username is taken: checked before a password is hashed, so a
-/// repeated taken name costs a lookup, not a hash.
-pub async fn username_taken(db: impl PgExecutor<'_>, username: &str) -> Result<bool, sqlx::Error> {
-    let taken = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM users WHERE username = $1) AS "taken!""#,
-        username
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(taken)
-}
-
-/// Inserts a user unless the username exists (used to seed demo accounts).
-pub async fn insert_if_missing(
-    db: impl PgExecutor<'_>,
-    username: &str,
-    display_name: &str,
-    password_hash: &str,
-) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query!(
-        "INSERT INTO users (id, username, display_name, password_hash)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (username) DO NOTHING",
-        Uuid::new_v4(),
-        username,
-        display_name,
-        password_hash
+/// [`project`] for many people at once (three equally long columns), in the order given.
+/// Rows whose names did not change are not written.
+pub async fn project_many(
+    db: impl PgExecutor<'_> + Copy,
+    external_ids: &[String],
+    usernames: &[String],
+    display_names: &[String],
+) -> Result<Vec<User>, sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO chat_users (id, external_id, username, display_name)
+         SELECT gen_random_uuid(), e, u, d FROM UNNEST($1::text[], $2::text[], $3::text[]) AS p (e, u, d)
+         ON CONFLICT (external_id) DO UPDATE
+             SET username = EXCLUDED.username, display_name = EXCLUDED.display_name
+             WHERE (chat_users.username, chat_users.display_name)
+                   IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.display_name)",
+        external_ids,
+        usernames,
+        display_names
     )
     .execute(db)
     .await?;
-    Ok(inserted.rows_affected() == 1)
-}
-
-pub struct Credentials {
-    pub user: User,
-    pub password_hash: String,
-}
-
-/// The user and password hash for a (lower-cased) username.
-pub async fn credentials(
-    db: impl PgExecutor<'_>,
-    username: &str,
-) -> Result<Option<Credentials>, sqlx::Error> {
-    let row = sqlx::query!(
-        "SELECT id, username, display_name, password_hash FROM users WHERE username = $1",
-        username
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Credentials {
-        user: User {
-            id: r.id,
-            username: r.username,
-            display_name: r.display_name,
-        },
-        password_hash: r.password_hash,
-    }))
-}
-
-/// Everyone except `me`, by display name.
-pub async fn list_except(db: impl PgExecutor<'_>, me: Uuid) -> Result<Vec<User>, sqlx::Error> {
     sqlx::query_as!(
         User,
-        "SELECT id, username, display_name FROM users WHERE id <> $1
-         ORDER BY lower(display_name), username",
-        me
+        r#"SELECT u.id AS "id!", u.username AS "username!", u.display_name AS "display_name!"
+           FROM UNNEST($1::text[]) WITH ORDINALITY AS p (external_id, n)
+           JOIN chat_users u ON u.external_id = p.external_id
+           ORDER BY p.n"#,
+        external_ids
     )
     .fetch_all(db)
+    .await
+}
+
+/// The chat user id of a host's person, if the chat has seen them.
+pub async fn id_of(
+    db: impl PgExecutor<'_>,
+    external_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM chat_users WHERE external_id = $1",
+        external_id
+    )
+    .fetch_optional(db)
     .await
 }
 
 /// How many of `ids` are existing users.
 pub async fn count_existing(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM users WHERE id = ANY($1)"#,
+        r#"SELECT count(*) AS "n!" FROM chat_users WHERE id = ANY($1)"#,
         ids
     )
     .fetch_one(db)

@@ -73,7 +73,7 @@ impl std::ops::Deref for Frame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
     pub user_id: Uuid,
-    pub session: Option<[u8; 32]>,
+    pub session: Option<String>,
 }
 
 /// Tells a connection to stop at once, ahead of whatever its queue holds: the first reason
@@ -133,9 +133,9 @@ impl Sink {
         }
     }
 
-    fn held_by(&self, user_id: Uuid, session: Option<&[u8; 32]>) -> bool {
+    fn held_by(&self, user_id: Uuid, session: Option<&str>) -> bool {
         self.holder.user_id == user_id
-            && session.is_none_or(|s| self.holder.session.as_ref() == Some(s))
+            && session.is_none_or(|s| self.holder.session.as_deref() == Some(s))
     }
 }
 
@@ -287,7 +287,7 @@ impl Hub {
 
     /// Stops every connection (WebSocket or SSE) of `user_id` opened with `session`, or with
     /// any session when `None`: the session ended.
-    pub fn end_sessions(&self, user_id: Uuid, session: Option<&[u8; 32]>, code: u16) {
+    pub fn end_sessions(&self, user_id: Uuid, session: Option<&str>, code: u16) {
         let registry = self.lock();
         let sockets = registry.by_user.get(&user_id).into_iter().flatten();
         // Streams are keyed by channel: signing out is rare, a walk over them is fine.

@@ -17,7 +17,6 @@ use super::hub::{Frame, Hub};
 use super::{Notice, NoticeRow, BUS};
 use crate::model::event::close;
 use crate::model::{ChannelSummary, Message, ServerEvent};
-use crate::server::auth::session_from_bus;
 use crate::server::db::{self, messages::message_view};
 
 /// Notices handled together (their rows are loaded in one query).
@@ -274,8 +273,7 @@ async fn deliver_one(
         }
         Notice::SessionEnded { u, s } => {
             // An unreadable name ends them all rather than leave a signed-out socket open.
-            let session = s.as_deref().and_then(session_from_bus);
-            hub.end_sessions(u, session.as_ref(), close::UNAUTHENTICATED);
+            hub.end_sessions(u, s.as_deref(), close::UNAUTHENTICATED);
         }
         Notice::Typing { c, u } => {
             let frame = Frame::new(&ServerEvent::Typing {

@@ -1,7 +1,7 @@
 //! Realtime delivery: PostgreSQL is the bus between server instances (`NOTIFY` on commit, one
 //! `LISTEN` connection per instance), each instance fans events out to its own WebSockets and
 //! SSE streams through a hub, and sends are stored by a group-commit writer. May use `db`,
-//! `chat` and `model`; the HTTP layer reaches it through `AppState`.
+//! `chat` and `model`; the HTTP layer reaches it through [`Chat`](super::Chat).
 
 pub mod hub;
 mod listener;
@@ -64,8 +64,8 @@ pub enum Notice {
         c: Uuid,
         u: Uuid,
     },
-    /// A session of user `u` ended (signed out): the one named `s` (its token's SHA-256,
-    /// base64url), or every session of `u` when absent. Their connections close with 4001.
+    /// A session of user `u` ended (signed out, revoked): the one the host names `s`, or every
+    /// session of `u` when absent. Their connections close with 4001.
     SessionEnded {
         u: Uuid,
         #[serde(default, skip_serializing_if = "Option::is_none")]

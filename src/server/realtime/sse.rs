@@ -11,7 +11,6 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use chrono::Utc;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -20,12 +19,11 @@ use uuid::Uuid;
 use super::hub::{Frame, Registration};
 use crate::model::event::{MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME};
 use crate::model::{Message, ServerEvent};
-use crate::server::auth;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
 use crate::server::http::ApiQuery;
 use crate::server::limits::{ClientAddress, SocketSlot};
-use crate::server::state::AppState;
+use crate::server::state::Chat;
 
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
@@ -33,12 +31,13 @@ pub struct EventsQuery {
 }
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ServerError> {
-    let session = auth::session(&state, &headers)
+    let session = state
+        .viewer(&headers)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
     // Streams count against the address's connections, as WebSockets do.
@@ -79,10 +78,7 @@ pub async fn events(
         more: false,
         registration,
         _slot: slot,
-        session_ends: tokio::time::Instant::now()
-            + (session.expires_at - Utc::now())
-                .to_std()
-                .unwrap_or(Duration::ZERO),
+        session_ends: tokio::time::Instant::now() + session.ends_in(),
     };
     if resume_after.is_some() {
         feed.fill().await?;

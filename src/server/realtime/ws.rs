@@ -13,7 +13,6 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Utc;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
@@ -24,12 +23,12 @@ use crate::model::event::{
     MAX_REPLAY_PER_FRAME, PROTOCOL_VERSION,
 };
 use crate::model::{ApiError, ClientEvent, Cursor, ErrorCode, MessageText, ServerEvent, User};
-use crate::server::auth::{self, Session};
+use crate::server::auth::{self, Viewer};
 use crate::server::chat;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
 use crate::server::limits::{Action, ClientAddress, SocketSlot};
-use crate::server::state::AppState;
+use crate::server::state::Chat;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const IDLE_AFTER: Duration = Duration::from_secs(60);
@@ -43,13 +42,14 @@ const READ_WHEN_BELOW: usize = 64;
 const BUFFER_BYTES: usize = 4 * 1024;
 
 pub async fn websocket(
-    State(state): State<AppState>,
+    State(state): State<Chat>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
     auth::require_same_origin(&state.settings, &headers)?;
-    let session = auth::session(&state, &headers)
+    let session = state
+        .viewer(&headers)
         .await?
         .ok_or(ServerError::Unauthenticated)?;
     state.limits.check(Action::Connect, session.user.id)?;
@@ -74,28 +74,26 @@ pub async fn websocket(
 type Closing = (u16, &'static str);
 
 struct Connection {
-    state: AppState,
+    state: Chat,
     user: User,
     socket: WebSocket,
     registration: Registration,
     last_typing: Option<Instant>,
 }
 
-async fn run(
-    state: AppState,
-    session: Session,
-    slot: SocketSlot,
-    address: IpAddr,
-    socket: WebSocket,
-) {
+async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, socket: WebSocket) {
     let realtime = state.realtime.clone();
     let registration = realtime.hub.connect_user(session.holder());
     let user_id = session.user.id;
     // A sign-out handled between the upgrade's check and this registration found nothing to
     // close: look again now that a later one would find this socket.
-    match db::sessions::live(&state.pool, &session.token_hash).await {
-        Ok(Some(_)) => {}
-        Ok(None) => registration.stop.stop(close::UNAUTHENTICATED),
+    let valid = match session.session.as_deref() {
+        Some(name) => state.identity.session_valid(name).await,
+        None => Ok(true),
+    };
+    match valid {
+        Ok(true) => {}
+        Ok(false) => registration.stop.stop(close::UNAUTHENTICATED),
         Err(e) => {
             tracing::warn!(error = %e, "could not re-check a session");
             registration.stop.stop(close::TRY_AGAIN_LATER);
@@ -104,9 +102,7 @@ async fn run(
     realtime.presence_changed(user_id);
     tracing::debug!(%user_id, %address, "websocket opened");
     // The session's end, as a deadline on this process's clock.
-    let ends_in = (session.expires_at - Utc::now())
-        .to_std()
-        .unwrap_or(Duration::ZERO);
+    let ends_in = session.ends_in();
     let mut connection = Connection {
         state,
         user: session.user,
