@@ -1,13 +1,16 @@
 //! The shell, the routes and the pages: the sign-in page, the team (where a chat starts) and
 //! the chat itself at `/chat` and `/chat/:id`, all inside the chat's user context and provider.
+//! Visitors never see the pages behind sign-in: the server redirects them (`server::router`),
+//! and the header leaves them once the chat says nobody is signed in.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 use parley::api::list_users;
 use parley::chat::{use_chat_user, ChatButton, ChatInterface, ChatProvider, ChatUserContext};
+use parley::model::User;
 
 use crate::api::SignIn;
 use crate::header::Header;
@@ -53,32 +56,14 @@ pub fn App() -> impl IntoView {
                     <main class="main">
                         <Routes fallback=|| "Page not found.">
                             <Route path=path!("/sign-in") view=SignInPage />
-                            <Route path=path!("/") view=|| view! { <SignedIn><Team /></SignedIn> } />
-                            <Route path=path!("/chat") view=|| view! { <SignedIn><ChatInterface /></SignedIn> } />
-                            <Route path=path!("/chat/:id") view=|| view! { <SignedIn><ChatInterface /></SignedIn> } />
+                            <Route path=path!("/") view=Team />
+                            <Route path=path!("/chat") view=ChatInterface />
+                            <Route path=path!("/chat/:id") view=ChatInterface />
                         </Routes>
                     </main>
                 </Router>
             </ChatProvider>
         </ChatUserContext>
-    }
-}
-
-/// Shows `children` to a signed-in person and sends visitors to the sign-in page.
-#[component]
-fn SignedIn(children: ChildrenFn) -> impl IntoView {
-    let user = use_chat_user().user;
-    view! {
-        <Transition fallback=|| ()>
-            {move || {
-                user.get()
-                    .map(|user| match user {
-                        Ok(Some(_)) => children().into_any(),
-                        Ok(None) => view! { <Redirect path="/sign-in" /> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    })
-            }}
-        </Transition>
     }
 }
 
@@ -93,8 +78,8 @@ fn SignInPage() -> impl IntoView {
             chat_user.refresh();
         }
     });
-    // On to the team once the chat knows who signed in: before that, the team page would still
-    // see the visitor and send them back here.
+    // On to the team once the chat knows who signed in: before that, the header would still see
+    // a visitor and send them back here.
     let navigate = use_navigate();
     Effect::new(move |_| {
         if signed_in() && matches!(chat_user.user.get(), Some(Ok(Some(_)))) {
@@ -125,37 +110,30 @@ fn SignInPage() -> impl IntoView {
     }
 }
 
-/// Everyone else, each with the chat's "Message <name>" button.
+/// Everyone else, each with the chat's "Message <name>" button: the people come from the chat's
+/// `list_users` server function (this host's `Identity::list_users`, as the chat's users).
 #[component]
 fn Team() -> impl IntoView {
     let people = Resource::new(|| (), |_| list_users());
+    let member = |person: User| {
+        view! {
+            <li class="person">
+                <span class="person-name">{person.display_name.clone()}</span>
+                <ChatButton user=person />
+            </li>
+        }
+    };
     view! {
         <h1>"Team"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
-                people
-                    .get()
-                    .map(|people| match people {
-                        Ok(people) => {
-                            view! {
-                                <ul class="people-list">
-                                    {people
-                                        .into_iter()
-                                        .map(|person| {
-                                            view! {
-                                                <li class="person">
-                                                    <span class="person-name">{person.display_name.clone()}</span>
-                                                    <ChatButton user=person />
-                                                </li>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    })
+                people.get().map(|people| match people {
+                    Ok(people) => {
+                        let members = people.into_iter().map(member).collect_view();
+                        view! { <ul class="people-list">{members}</ul> }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })
             }}
         </Suspense>
     }

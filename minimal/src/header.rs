@@ -2,7 +2,7 @@
 //! count ("N unread", asked of the chat's server function `unread_count`), and "Sign out".
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 use parley::api::unread_count;
 use parley::chat::use_chat_user;
 
@@ -26,10 +26,16 @@ pub fn Header() -> impl IntoView {
     // Owned here, not by the signed-in part below: signing out closes the chat's connection,
     // which may refresh the user (unmounting that part) before the answer arrives.
     let sign_out = ServerAction::<SignOut>::new();
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
             chat_user.refresh();
+        }
+    });
+    // Nobody signed in any more (signed out here or in another tab, or the session ended): the
+    // pages behind sign-in are no longer for this browser.
+    let (navigate, path) = (use_navigate(), use_location().pathname);
+    Effect::new(move |_| {
+        if matches!(user.get(), Some(Ok(None))) && path.get() != "/sign-in" {
             navigate("/sign-in", Default::default());
         }
     });

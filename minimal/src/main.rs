@@ -36,7 +36,11 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let leptos_options = get_configuration(Some("minimal/Cargo.toml"))?.leptos_options;
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let password = std::env::var("MINIMAL_PASSWORD").unwrap_or_else(|_| DEFAULT_PASSWORD.into());
-    let settings = ChatConfig::from_env(leptos_options.site_addr)?.settings();
+    let chat_config = ChatConfig::from_env(leptos_options.site_addr)?;
+    for warning in chat_config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let settings = chat_config.settings();
 
     let pool = PgPoolOptions::new().connect(&database_url).await?;
     db::migrate(&pool).await?;

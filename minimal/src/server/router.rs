@@ -1,8 +1,11 @@
 //! The router: the host's pages (Leptos, with its server functions), the chat's routes merged
-//! in, the chat and the sessions provided to server functions and pages, all behind the chat's
-//! protections.
+//! in, the chat and the sessions provided to server functions and pages, visitors sent to the
+//! sign-in page, all behind the chat's protections.
 
-use axum::extract::FromRef;
+use axum::extract::{FromRef, Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -41,6 +44,27 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_sign_in,
         ));
     routes::protect(app, &state.chat).with_state(state)
+}
+
+/// Sends visitors of the pages behind sign-in to the sign-in page, before anything renders.
+async fn require_sign_in(
+    State(sessions): State<Sessions>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let behind_sign_in = path == "/" || path == "/chat" || path.starts_with("/chat/");
+    if request.method() == Method::GET
+        && behind_sign_in
+        && sessions.find(request.headers()).is_none()
+    {
+        return Redirect::to("/sign-in").into_response();
+    }
+    next.run(request).await
 }
