@@ -10,11 +10,11 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 
+use super::bus::Notice;
 use super::db;
 use super::error::ServerError;
 use super::identity::{HostSession, HostUser};
 use super::realtime::hub::Holder;
-use super::realtime::Notice;
 use super::state::{Chat, Settings};
 use crate::model::{DisplayName, User};
 

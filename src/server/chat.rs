@@ -6,13 +6,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::auth::Viewer;
+use super::bus::Notice;
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
 use super::identity::HostUser;
 use super::limits::Action;
-use super::realtime::writer::Draft;
-use super::realtime::Notice;
 use super::state::Chat;
+use super::store::Draft;
 use crate::model::chat::{CHANNEL_PAGE, MAX_CHANNEL_PAGE, MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
     ChannelCursor, ChannelName, ChannelPage, ChannelQuery, ChannelSummary, HistoryPage, Message,

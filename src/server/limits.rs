@@ -12,8 +12,6 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -21,7 +19,6 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 
 use super::error::ServerError;
-use super::state::Chat;
 
 /// A sustained rate and the burst allowed on top of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,30 +379,6 @@ pub fn client_address(
         }
     }
     nearest
-}
-
-/// The client address of a request, as an extractor (see [`client_address`]).
-pub struct ClientAddress(pub IpAddr);
-
-impl<S> FromRequestParts<S> for ClientAddress
-where
-    Chat: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = Chat::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
-        Ok(Self(client_address(
-            state.limits.settings(),
-            peer,
-            &parts.headers,
-        )))
-    }
 }
 
 #[cfg(test)]

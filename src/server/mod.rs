@@ -4,11 +4,13 @@
 //! components or `client`.
 
 pub mod auth;
+pub mod bus;
 pub mod chat;
 pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod http;
 pub mod identity;
 pub mod limits;
@@ -17,6 +19,7 @@ pub mod routes;
 pub mod security;
 pub mod serve;
 pub mod state;
+pub mod store;
 
 pub use auth::{CurrentUser, Viewer};
 pub use error::ServerError;

@@ -6,8 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use parley::server::http::ApiJson;
-use parley::server::limits::ClientAddress;
+use parley::server::extract::{ApiJson, ClientAddress};
 use parley::server::{Chat, CurrentUser, ServerError};
 
 use super::accounts::{with_cookie, Accounts};

@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::hub::{Frame, Hub};
-use super::{Notice, NoticeRow, BUS};
 use crate::model::event::close;
 use crate::model::{ChannelSummary, Message, ServerEvent};
+use crate::server::bus::{Notice, NoticeRow, BUS};
 use crate::server::db::{self, messages::message_view};
 
 /// Notices handled together (their rows are loaded in one query).

@@ -11,8 +11,9 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Hub, Notice};
+use super::Hub;
 use crate::model::Presence;
+use crate::server::bus::Notice;
 use crate::server::db;
 
 /// How often the heartbeat is written.

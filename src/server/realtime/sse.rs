@@ -21,8 +21,8 @@ use crate::model::event::{MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME};
 use crate::model::{Message, ServerEvent};
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
-use crate::server::http::ApiQuery;
-use crate::server::limits::{ClientAddress, SocketSlot};
+use crate::server::extract::{ApiQuery, ClientAddress};
+use crate::server::limits::SocketSlot;
 use crate::server::state::Chat;
 
 #[derive(Debug, Deserialize)]
@@ -108,6 +108,18 @@ impl Feed {
     /// Loads the messages after `last_seq` from the table: at most [`MAX_REPLAY`] messages and
     /// [`MAX_REPLAY_BYTES_PER_FRAME`] bytes of text at a time, so a stream that is read slowly
     /// holds a bounded backlog; the rest is loaded when this is sent.
+    /// [`Feed::fill`] inside the stream: a failure is logged where every error of the chat is
+    /// (`ServerError::log`) and ends the stream; the client reconnects with `Last-Event-ID`.
+    async fn refill(&mut self) -> Option<()> {
+        match self.fill().await {
+            Ok(()) => Some(()),
+            Err(e) => {
+                ServerError::from(e).log();
+                None
+            }
+        }
+    }
+
     async fn fill(&mut self) -> Result<(), sqlx::Error> {
         let rows = db::messages::replay(
             &self.pool,
@@ -142,7 +154,7 @@ impl Feed {
                 return Some(to_event(&Frame::new(&event)));
             }
             if self.more {
-                self.fill().await.ok()?;
+                self.refill().await?;
                 continue;
             }
             let frame = tokio::select! {
@@ -161,8 +173,8 @@ impl Feed {
                     return Some(to_event(&frame));
                 }
                 // A gap (a missed notice), or the instance lost its bus link: read the table.
-                Some(_) => self.fill().await.ok()?,
-                None if frame.kind == ServerEvent::Resync.kind() => self.fill().await.ok()?,
+                Some(_) => self.refill().await?,
+                None if frame.kind == ServerEvent::Resync.kind() => self.refill().await?,
                 None => return Some(to_event(&frame)),
             }
         }

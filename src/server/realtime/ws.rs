@@ -16,19 +16,20 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
-use super::writer::Draft;
-use super::Notice;
 use crate::model::event::{
     close, MAX_CURSORS, MAX_FRAME_BYTES, MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME,
     MAX_REPLAY_PER_FRAME, PROTOCOL_VERSION,
 };
 use crate::model::{ApiError, ClientEvent, Cursor, ErrorCode, MessageText, ServerEvent, User};
 use crate::server::auth::{self, Viewer};
+use crate::server::bus::Notice;
 use crate::server::chat;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
-use crate::server::limits::{Action, ClientAddress, SocketSlot};
+use crate::server::extract::ClientAddress;
+use crate::server::limits::{Action, SocketSlot};
 use crate::server::state::Chat;
+use crate::server::store::Draft;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const IDLE_AFTER: Duration = Duration::from_secs(60);
@@ -95,7 +96,7 @@ async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, so
         Ok(true) => {}
         Ok(false) => registration.stop.stop(close::UNAUTHENTICATED),
         Err(e) => {
-            tracing::warn!(error = %e, "could not re-check a session");
+            ServerError::from(e).log();
             registration.stop.stop(close::TRY_AGAIN_LATER);
         }
     }
@@ -212,9 +213,12 @@ impl Connection {
         self.registration.to_self.offer(&Frame::new(event));
     }
 
-    fn emit_error(&self, error: &ServerError) {
+    /// Answers a failed frame with an `error` event. The conversion is the one exit every
+    /// error of the chat leaves by (`From<ServerError> for ApiError`): it logs ours (5xx) once,
+    /// as the HTTP responses do.
+    fn emit_error(&self, error: ServerError) {
         self.emit(&ServerEvent::Error {
-            error: error.to_api(),
+            error: ApiError::from(error),
         });
     }
 
@@ -241,7 +245,7 @@ impl Connection {
                 if matches!(event, ClientEvent::Hello { .. }) {
                     return Err((close::TRY_AGAIN_LATER, "too many replays; reconnect later"));
                 }
-                self.emit_error(&limited);
+                self.emit_error(limited);
                 return Ok(());
             }
         }
@@ -274,8 +278,7 @@ impl Connection {
         match result {
             Ok(()) => Ok(()),
             Err(e) => {
-                e.log();
-                self.emit_error(&e);
+                self.emit_error(e);
                 Ok(())
             }
         }
@@ -320,7 +323,7 @@ impl Connection {
                 .into_iter()
                 .collect();
         if order.iter().any(|c| !newest.contains_key(c)) {
-            self.emit_error(&ServerError::NotFound);
+            self.emit_error(ServerError::NotFound);
         }
         let (mut ranges, mut resets) = (Vec::new(), Vec::new());
         let mut budget = MAX_REPLAY_PER_FRAME;
@@ -384,7 +387,7 @@ impl Connection {
             Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
         if let Err(limited) = self.state.limits.send(self.user.id) {
-            return self.emit(&nack(limited.to_api()));
+            return self.emit(&nack(ApiError::from(limited)));
         }
         // The message ends the typing; the next keystroke may announce it again at once.
         self.last_typing = None;

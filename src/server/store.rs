@@ -1,4 +1,4 @@
-//! The group-commit writer: every send on this instance goes through it. Sends that arrive
+//! The message store: a group-commit writer that every send on this instance goes through it. Sends that arrive
 //! while a batch is committing are gathered into the next one (one statement, one fsync, one
 //! `NOTIFY` per batch; NOTIFY serialises commits cluster-wide, see DESIGN.md), and each sender
 //! is answered after that commit. Several writers run side by side, each owning the channels
@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{Notice, BUS};
+use super::bus::{Notice, BUS};
 use crate::model::{Message, MessageText};
 use crate::server::db::{self, messages::message_view, messages::MessageRow};
 use crate::server::error::ServerError;
