@@ -88,7 +88,7 @@ fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
             .messages
             .iter()
             .rev()
-            .find(|m| m.delivery == Delivery::Sent && m.message.user_id == me)
+            .find(|m| m.delivery == Delivery::Sent && m.message.user_id == Some(me))
             .map(|m| m.message.seq)
             .filter(|seq| channel.others_last_read_seq >= *seq),
         ChannelKind::Group => None,
@@ -97,14 +97,16 @@ fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
     log.messages
         .iter()
         .map(|m| {
+            // System messages have no author, so they never share a header.
             let grouped = previous.is_some_and(|p| {
-                p.message.user_id == m.message.user_id
+                m.message.user_id.is_some()
+                    && p.message.user_id == m.message.user_id
                     && (m.message.created_at - p.message.created_at).num_seconds() < GROUP_SECONDS
             });
             previous = Some(m);
             let seen = m.delivery == Delivery::Sent
                 && Some(m.message.seq) == seen_seq
-                && m.message.user_id == me;
+                && m.message.user_id == Some(me);
             Row {
                 message: m.clone(),
                 grouped,
@@ -247,15 +249,18 @@ fn MessageItem(
         grouped,
         seen,
     } = row;
-    let mine = message.user_id == me;
+    let time = super::time::clock(message.created_at);
+    let datetime = message.created_at.to_rfc3339();
+    let Some(author_id) = message.user_id else {
+        return view! { <SystemMessage message time datetime /> }.into_any();
+    };
+    let mine = author_id == me;
     let author = summary.with_untracked(|s| {
         s.as_ref()
-            .and_then(|s| s.member(message.user_id))
+            .and_then(|s| s.member(author_id))
             .map(|m| m.display_name.clone())
             .unwrap_or_else(|| "Someone".into())
     });
-    let time = super::time::clock(message.created_at);
-    let datetime = message.created_at.to_rfc3339();
     let editing = RwSignal::new(false);
     let (id, channel_id) = (message.id, message.channel_id);
     let action_error = RwSignal::new(None::<String>);
@@ -272,7 +277,7 @@ fn MessageItem(
     view! {
         <li class="message" class:grouped=grouped class:mine=mine class:pending=delivery == Delivery::Pending>
             <div class="message-head" class:visually-hidden=grouped>
-                <Identicon id=message.user_id size=28 />
+                <Identicon id=author_id size=28 />
                 <span class="author">{author}</span>
                 <time datetime=datetime>{time}</time>
             </div>
@@ -321,6 +326,27 @@ fn MessageItem(
                     })}
                 {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </div>
+        </li>
+    }
+    .into_any()
+}
+
+/// A system message (posted by the host's backend): centred, with no author, its time below.
+#[component]
+fn SystemMessage(message: crate::model::Message, time: String, datetime: String) -> impl IntoView {
+    view! {
+        <li class="message system">
+            {if message.deleted {
+                view! { <p class="text deleted">"Message deleted"</p> }.into_any()
+            } else {
+                view! {
+                    <p class="text">
+                        <MessageText text=message.text.clone() />
+                    </p>
+                }
+                    .into_any()
+            }}
+            <time datetime=datetime>{time}</time>
         </li>
     }
 }

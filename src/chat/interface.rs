@@ -128,20 +128,25 @@ fn preview(channel: &ChannelSummary, me: Uuid) -> String {
     let Some(message) = &channel.last_message else {
         return "No messages yet".to_owned();
     };
-    let who = if message.user_id == me {
-        "You".to_owned()
-    } else {
-        channel
-            .member(message.user_id)
+    let who = match message.user_id {
+        Some(author) if author == me => "You".to_owned(),
+        Some(author) => channel
+            .member(author)
             .map(|m| m.display_name.clone())
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        // A system message: no author to name.
+        None => String::new(),
     };
     let text = if message.deleted {
         "Message deleted".to_owned()
     } else {
         message.text.replace('\n', " ")
     };
-    let mut preview = format!("{who}: {text}");
+    let mut preview = if who.is_empty() {
+        text
+    } else {
+        format!("{who}: {text}")
+    };
     if preview.chars().count() > 80 {
         preview = preview
             .chars()

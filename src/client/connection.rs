@@ -197,6 +197,7 @@ impl ChatClient {
                 this.transmit(&ClientEvent::Hello {
                     version: PROTOCOL_VERSION,
                     cursors,
+                    token: None,
                 });
                 this.resume(&rest);
             },

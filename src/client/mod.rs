@@ -450,7 +450,7 @@ impl ChatClient {
             id: Uuid::new_v4(),
             channel_id,
             seq: 0,
-            user_id: self.me_id(),
+            user_id: Some(self.me_id()),
             text: text.as_str().to_owned(),
             created_at: Utc::now(),
             edited: false,

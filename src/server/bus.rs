@@ -13,8 +13,9 @@ use super::db;
 /// The `LISTEN`/`NOTIFY` channel every instance shares.
 pub const BUS: &str = "parley_events";
 
-/// A new message as a `messages` notice carries it: id, channel, seq, sender, text, time.
-pub type NoticeRow = (Uuid, Uuid, i64, Uuid, String, DateTime<Utc>);
+/// A new message as a `messages` notice carries it: id, channel, seq, sender (none for a
+/// system message), text, time.
+pub type NoticeRow = (Uuid, Uuid, i64, Option<Uuid>, String, DateTime<Utc>);
 
 /// What travels on the bus: ids and sequences, and new messages when they fit in the payload.
 /// Listeners load the rest.
@@ -42,6 +43,16 @@ pub enum Notice {
     /// A channel was created.
     Channel {
         c: Uuid,
+    },
+    /// Channel `c`'s members changed (the server API): every instance forgets the member list
+    /// it cached, so those who left get none of its later events; their SSE streams of it
+    /// end, and those who joined get `channel_added`. At most `MAX_MEMBERS` ids in all.
+    Members {
+        c: Uuid,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        added: Vec<Uuid>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removed: Vec<Uuid>,
     },
     Presence {
         u: Uuid,

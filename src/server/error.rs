@@ -20,6 +20,12 @@ pub enum ServerError {
     BadRequest(String),
     #[error("not signed in")]
     Unauthenticated,
+    /// `/api/server/*` without the server secret, or with a wrong one.
+    #[error("server secret missing or wrong")]
+    WrongServerSecret,
+    /// A user token that is malformed, forged or expired (401, as no session).
+    #[error(transparent)]
+    Token(#[from] super::token::TokenError),
     #[error("wrong username or password")]
     InvalidCredentials,
     #[error("username is taken")]
@@ -58,6 +64,11 @@ impl ServerError {
             Invalid(e) => ApiError::from(e.clone()),
             BadRequest(m) => ApiError::new(ErrorCode::BadRequest, m.clone()),
             Unauthenticated => ApiError::new(ErrorCode::Unauthenticated, "Please sign in."),
+            WrongServerSecret => ApiError::new(
+                ErrorCode::Unauthenticated,
+                "The server API needs `Authorization: Bearer <PARLEY_SERVER_SECRET>`.",
+            ),
+            Token(e) => ApiError::new(ErrorCode::Unauthenticated, format!("{}.", capitalised(e))),
             InvalidCredentials => {
                 ApiError::new(ErrorCode::InvalidCredentials, "Wrong username or password.")
             }
@@ -109,6 +120,15 @@ impl ServerError {
             tracing::error!(error = %self, "request failed");
         }
     }
+}
+
+fn capitalised(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The one place an error code becomes an HTTP status.

@@ -9,6 +9,8 @@ use sqlx::PgPool;
 use super::identity::Identity;
 use super::limits::{LimitSettings, Limits};
 use super::realtime::Realtime;
+use super::secret::ServerSecret;
+use super::webhook::{self, Outbox, WebhookSettings};
 
 /// Request-independent settings derived from the configuration once at start-up.
 #[derive(Debug, Clone)]
@@ -28,6 +30,12 @@ pub struct Settings {
     pub socket_write_timeout: Duration,
     /// Connection-level limits of the HTTP server.
     pub serve: ServeSettings,
+    /// `PARLEY_SERVER_SECRET`: turns on the server API (`/api/server/*`) and user tokens, and
+    /// signs webhooks. `None`: the server API answers 404 and bearer tokens are not read.
+    pub server_secret: Option<ServerSecret>,
+    /// `PARLEY_WEBHOOK_URL` and its delivery settings: `None`, no webhook events are recorded.
+    /// Needs `server_secret` (the signing key).
+    pub webhooks: Option<WebhookSettings>,
 }
 
 impl Default for Settings {
@@ -39,6 +47,8 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             socket_write_timeout: Duration::from_secs(10),
             serve: ServeSettings::default(),
+            server_secret: None,
+            webhooks: None,
         }
     }
 }
@@ -113,18 +123,31 @@ pub struct Chat {
     pub settings: Arc<Settings>,
     pub realtime: Realtime,
     pub limits: Arc<Limits>,
+    /// Where changes record their webhook events (a no-op when webhooks are off).
+    pub outbox: Outbox,
+    /// Tells the webhook worker to stop ([`Chat::shut_down`]).
+    stop_webhooks: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Chat {
     /// The chat of one server instance; starts its realtime tasks (call inside the runtime,
     /// after [`db::migrate`](super::db::migrate)).
     pub fn start(pool: PgPool, identity: impl Identity, settings: Settings) -> Self {
+        let outbox = Outbox::new(settings.webhooks.is_some() && settings.server_secret.is_some());
+        let (stop_webhooks, stopped) = tokio::sync::watch::channel(false);
+        start_webhook_worker(&pool, &settings, &outbox, async move {
+            let mut stopped = stopped;
+            // An error means the sender is gone: the chat is gone too.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
         Self {
-            realtime: Realtime::start(pool.clone()),
+            realtime: Realtime::start(pool.clone(), outbox.clone()),
             limits: Limits::new(settings.limits.clone()),
             identity: Arc::new(identity),
             pool,
             settings: Arc::new(settings),
+            outbox,
+            stop_webhooks: Arc::new(stop_webhooks),
         }
     }
 
@@ -135,10 +158,37 @@ impl Chat {
         leptos::prelude::provide_context(self.clone());
     }
 
-    /// Stops taking part in presence (this instance's users who have no socket elsewhere go
-    /// offline now); call after the server has stopped, before closing the pool.
+    /// Stops the webhook worker and taking part in presence (this instance's users who have
+    /// no socket elsewhere go offline now); call after the server has stopped, before closing
+    /// the pool.
     pub async fn shut_down(&self) {
+        // Deliveries in flight are left to their lease: another instance (or this one after a
+        // restart) sends them again.
+        self.stop_webhooks.send_replace(true);
         self.realtime.shut_down(&self.pool).await;
+    }
+}
+
+/// Spawns the webhook worker when webhooks are on: the one background task of the outbox,
+/// stopping when `shutdown` completes or the pool closes.
+fn start_webhook_worker(
+    pool: &PgPool,
+    settings: &Settings,
+    outbox: &Outbox,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let (Some(webhooks), Some(secret), true) = (
+        settings.webhooks.clone(),
+        settings.server_secret.clone(),
+        outbox.enabled(),
+    ) else {
+        return;
+    };
+    match webhook::Worker::new(pool.clone(), webhooks, secret, outbox.clone()) {
+        Ok(worker) => {
+            tokio::spawn(worker.run(shutdown));
+        }
+        Err(error) => tracing::error!(%error, "webhooks are off: no HTTP client"),
     }
 }
 

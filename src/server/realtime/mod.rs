@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::store::Writer;
+use super::webhook::Outbox;
 pub use hub::Hub;
 
 /// This instance's realtime machinery. Cheap to clone.
@@ -28,11 +29,12 @@ pub struct Realtime {
 }
 
 impl Realtime {
-    /// Starts the writer, the bus listener and the presence keeper on the current runtime.
-    pub fn start(pool: PgPool) -> Self {
+    /// Starts the writer (queuing webhook events in `outbox`), the bus listener and the
+    /// presence keeper on the current runtime.
+    pub fn start(pool: PgPool, outbox: Outbox) -> Self {
         let hub = Arc::new(Hub::default());
         let instance_id = Uuid::new_v4();
-        let writer = Writer::start(pool.clone());
+        let writer = Writer::start(pool.clone(), outbox);
         let presence = presence::start(pool.clone(), hub.clone(), instance_id);
         listener::start(pool, hub.clone());
         tracing::info!(%instance_id, "realtime started");

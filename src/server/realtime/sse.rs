@@ -2,7 +2,8 @@
 //! that only listen. Members only (404 otherwise). Each `message` event's `id:` is its channel
 //! sequence, so a reconnecting `EventSource` sends `Last-Event-ID` and gets exactly what it
 //! missed: the stream fills any gap from the table and never repeats a sequence. The stream
-//! ends when its session does (signed out on any instance, or expired).
+//! ends when its session does (signed out on any instance, or expired) and when its user
+//! leaves the channel.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -158,7 +159,10 @@ impl Feed {
                 continue;
             }
             let frame = tokio::select! {
-                // Too slow, or the session ended: the stream ends.
+                // Stopping wins over a frame that is ready too: a member removed from the
+                // channel is stopped before its next event is queued, and must not get it.
+                biased;
+                // Too slow, the session ended, or no longer a member: the stream ends.
                 _ = self.registration.stop.stopped() => return None,
                 () = tokio::time::sleep_until(self.session_ends) => return None,
                 frame = self.registration.frames.recv() => frame?,
