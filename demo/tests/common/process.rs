@@ -12,6 +12,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// The server with more environment variables (the chat's `PARLEY_*` settings).
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
         let addr = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             probe.local_addr().expect("address")
@@ -24,6 +29,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env("PARLEY_SENDS_PER_MINUTE", "1000000")
             .env("PARLEY_SEND_BURST", "100000")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("server starts");
@@ -60,11 +66,22 @@ pub async fn http(
     cookie: &str,
     body: Option<&str>,
 ) -> (u16, String) {
+    http_with(addr, method, path, &format!("Cookie: {cookie}"), body).await
+}
+
+/// [`http`] with any header line (`Name: value`) instead of the cookie.
+pub async fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    header: &str,
+    body: Option<&str>,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = body.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{header}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
