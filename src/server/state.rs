@@ -7,6 +7,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::identity::Identity;
+use super::lifecycle::Lifecycle;
 use super::limits::{LimitSettings, Limits};
 use super::realtime::Realtime;
 
@@ -102,6 +103,9 @@ impl Default for ServeSettings {
     }
 }
 
+/// How long [`Chat::shut_down`] waits for the chat's tasks and sockets.
+pub const SHUTDOWN_WITHIN: Duration = Duration::from_secs(20);
+
 /// One instance of the chat: the pool, the host's identity, settings, abuse limits and the
 /// realtime machinery. Cheap to clone. A host builds it once with [`Chat::start`], merges
 /// [`Chat::routes`] into its router and provides it to server functions
@@ -113,18 +117,22 @@ pub struct Chat {
     pub settings: Arc<Settings>,
     pub realtime: Realtime,
     pub limits: Arc<Limits>,
+    /// Every task the chat runs, and the token that stops them.
+    pub lifecycle: Lifecycle,
 }
 
 impl Chat {
     /// The chat of one server instance; starts its realtime tasks (call inside the runtime,
     /// after [`db::migrate`](super::db::migrate)).
     pub fn start(pool: PgPool, identity: impl Identity, settings: Settings) -> Self {
+        let lifecycle = Lifecycle::default();
         Self {
-            realtime: Realtime::start(pool.clone()),
-            limits: Limits::new(settings.limits.clone()),
+            realtime: Realtime::start(pool.clone(), &lifecycle),
+            limits: Limits::new(settings.limits.clone(), &lifecycle),
             identity: Arc::new(identity),
             pool,
             settings: Arc::new(settings),
+            lifecycle,
         }
     }
 
@@ -135,9 +143,22 @@ impl Chat {
         leptos::prelude::provide_context(self.clone());
     }
 
-    /// Stops taking part in presence (this instance's users who have no socket elsewhere go
-    /// offline now); call after the server has stopped, before closing the pool.
+    /// Begins the shutdown: WebSockets finish answering the sends they hold and close with
+    /// 1001 (clients reconnect elsewhere and resume), event streams end, new sockets and sends
+    /// are refused with 503, the writers commit what is queued. Call it when the host's
+    /// shutdown signal arrives, so sockets close while the HTTP server drains.
+    pub fn stop(&self) {
+        self.lifecycle.stop();
+    }
+
+    /// Stops (if not yet) and waits for every task and socket of the chat (at most
+    /// [`SHUTDOWN_WITHIN`]), then takes this instance out of presence (its users who have no
+    /// socket elsewhere go offline now). Call after the HTTP server has stopped, before
+    /// closing the pool.
     pub async fn shut_down(&self) {
+        if !self.lifecycle.finish(SHUTDOWN_WITHIN).await {
+            tracing::warn!("some chat tasks were still running at shutdown");
+        }
         self.realtime.shut_down(&self.pool).await;
     }
 }

@@ -13,6 +13,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
@@ -49,6 +50,9 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
     auth::require_same_origin(&state.settings, &headers)?;
+    if state.lifecycle.is_stopping() {
+        return Err(ServerError::ShuttingDown);
+    }
     let session = state
         .viewer(&headers)
         .await?
@@ -68,7 +72,11 @@ pub async fn websocket(
         .write_buffer_size(BUFFER_BYTES)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run(state, session, slot, address, socket)))
+        // Counted by the chat's lifecycle: shutdown waits for this socket to close.
+        .on_upgrade(move |socket| {
+            let lifecycle = state.lifecycle.clone();
+            lifecycle.track(run(state, session, slot, address, socket))
+        }))
 }
 
 /// Why the server ends a connection: a close code and a reason for the client.
@@ -80,6 +88,9 @@ struct Connection {
     socket: WebSocket,
     registration: Registration,
     last_typing: Option<Instant>,
+    /// Sends stored by the writer whose `ack`/`nack` is on its way: at shutdown they are
+    /// answered before the socket closes.
+    answering: TaskTracker,
 }
 
 async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, socket: WebSocket) {
@@ -110,6 +121,7 @@ async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, so
         socket,
         registration,
         last_typing: None,
+        answering: TaskTracker::new(),
     };
     let closing = connection
         .serve(tokio::time::Instant::now() + ends_in)
@@ -153,9 +165,14 @@ impl Connection {
             tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
         let mut last_heard = Instant::now();
         let stop = self.registration.stop.clone();
+        let lifecycle = self.state.lifecycle.clone();
         loop {
             let outgoing = tokio::select! {
                 code = stop.stopped() => return Some((code, stop_reason(code))),
+                () = lifecycle.stopped() => {
+                    self.answer_before_going().await;
+                    return Some((close::GOING_AWAY, "the server is restarting; reconnect and resume"));
+                }
                 () = tokio::time::sleep_until(session_ends) => {
                     return Some((close::UNAUTHENTICATED, "the session expired; sign in again"));
                 }
@@ -203,6 +220,29 @@ impl Connection {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return None,
                 Err(_) => return Some((close::TOO_SLOW, "not reading; reconnect and resume")),
+            }
+        }
+    }
+
+    /// At shutdown: waits (a little) for the answers to sends already handed to the writer,
+    /// which commits everything queued before it stops, and writes every frame still queued.
+    /// A send whose answer does not come is retried by the client with the same id.
+    async fn answer_before_going(&mut self) {
+        const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+        self.answering.close();
+        let _ = tokio::time::timeout(ANSWER_WITHIN, self.answering.wait()).await;
+        let write_within = self.state.settings.socket_write_timeout;
+        while let Ok(frame) = self.registration.frames.try_recv() {
+            if frame.close.is_some() {
+                continue;
+            }
+            let sent = tokio::time::timeout(
+                write_within,
+                self.socket.send(WsMessage::Text(frame.json.clone())),
+            )
+            .await;
+            if !matches!(sent, Ok(Ok(()))) {
+                return;
             }
         }
     }
@@ -399,12 +439,16 @@ impl Connection {
         };
         let pending = match self.state.realtime.writer.enqueue(draft).await {
             Ok(pending) => pending,
+            // The instance is stopping and this socket with it: no answer, so the client
+            // resends it (same id) once it has reconnected.
+            Err(ServerError::ShuttingDown) => return,
             Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
         let to_self = self.registration.to_self.clone();
-        tokio::spawn(async move {
+        self.answering.spawn(async move {
             let event = match pending.stored().await {
                 Ok(message) => ServerEvent::Ack { id, message },
+                Err(ServerError::ShuttingDown) => return,
                 Err(e) => ServerEvent::Nack {
                     id,
                     error: ApiError::from(e),
