@@ -46,6 +46,8 @@ pub enum ServerError {
     MisdirectedRequest,
     #[error("request timed out")]
     RequestTimeout,
+    #[error("shutting down")]
+    ShuttingDown,
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -103,6 +105,10 @@ impl ServerError {
             RequestTimeout => ApiError::new(
                 ErrorCode::RequestTimeout,
                 "The request took too long. Please try again.",
+            ),
+            ShuttingDown => ApiError::new(
+                ErrorCode::Unavailable,
+                "The server is restarting. Please try again.",
             ),
             Unavailable(_) | Identity(_) => ApiError::new(
                 ErrorCode::Unavailable,
@@ -189,6 +195,7 @@ impl IntoResponse for ServerError {
         let retry_after = match self {
             ServerError::RateLimited { retry_after } => Some(retry_after),
             ServerError::TooManyConnections => Some(Duration::from_secs(30)),
+            ServerError::ShuttingDown => Some(Duration::from_secs(1)),
             _ => None,
         };
         if let Some(retry_after) = retry_after {

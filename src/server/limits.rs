@@ -19,6 +19,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 
 use super::error::ServerError;
+use super::lifecycle::Lifecycle;
 
 /// A sustained rate and the burst allowed on top of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +138,7 @@ fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Ser
 }
 
 impl Limits {
-    pub fn new(settings: LimitSettings) -> Arc<Self> {
+    pub fn new(settings: LimitSettings, lifecycle: &Lifecycle) -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let limits = Arc::new(Self {
             sends: RateLimiter::keyed(settings.sends.quota()),
@@ -156,7 +157,7 @@ impl Limits {
         });
         // Forget keys whose buckets are full again, so the maps stay small.
         let weak = Arc::downgrade(&limits);
-        tokio::spawn(async move {
+        lifecycle.spawn_until_stopped(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
@@ -453,7 +454,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_run_at_most_one_per_core() {
-        let limits = Limits::new(LimitSettings::default());
+        let limits = Limits::new(LimitSettings::default(), &Lifecycle::default());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let mut held = Vec::new();
         for _ in 0..cores {

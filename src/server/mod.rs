@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod identity;
+pub mod lifecycle;
 pub mod limits;
 pub mod realtime;
 pub mod routes;

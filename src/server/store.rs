@@ -19,6 +19,7 @@ use super::webhook::{Event, Outbox};
 use crate::model::{Message, MessageText};
 use crate::server::db::{self, messages::message_view, messages::MessageRow};
 use crate::server::error::ServerError;
+use crate::server::lifecycle::Lifecycle;
 
 /// Most sends in one batch.
 const MAX_BATCH: usize = 512;
@@ -53,16 +54,16 @@ impl Pending {
     pub async fn stored(self) -> Result<Message, ServerError> {
         self.0
             .await
-            .unwrap_or_else(|_| Err(ServerError::Internal("the writer stopped".into())))
+            .unwrap_or_else(|_| Err(ServerError::ShuttingDown))
     }
 }
 
 impl Writer {
-    pub fn start(pool: PgPool, outbox: Outbox) -> Self {
+    pub fn start(pool: PgPool, outbox: Outbox, lifecycle: &Lifecycle) -> Self {
         let queues = (0..WRITERS)
             .map(|_| {
                 let (queue, jobs) = mpsc::channel(QUEUE);
-                tokio::spawn(run(pool.clone(), outbox.clone(), jobs));
+                lifecycle.spawn(run(pool.clone(), outbox.clone(), jobs, lifecycle.clone()));
                 queue
             })
             .collect();
@@ -77,7 +78,7 @@ impl Writer {
         self.queues[writer]
             .send((draft, reply))
             .await
-            .map_err(|_| ServerError::Internal("the writer stopped".into()))?;
+            .map_err(|_| ServerError::ShuttingDown)?;
         Ok(Pending(answer))
     }
 
@@ -87,9 +88,30 @@ impl Writer {
     }
 }
 
-async fn run(pool: PgPool, outbox: Outbox, mut jobs: mpsc::Receiver<(Draft, Reply)>) {
+/// One writer: batches until shutdown begins, then refuses new sends (503: the client retries
+/// with the same id, on another instance or after the restart) and commits and answers every
+/// send already queued before it ends.
+async fn run(
+    pool: PgPool,
+    outbox: Outbox,
+    mut jobs: mpsc::Receiver<(Draft, Reply)>,
+    lifecycle: Lifecycle,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut closed = false;
+    loop {
+        let received = tokio::select! {
+            biased;
+            () = lifecycle.stopped(), if !closed => {
+                jobs.close();
+                closed = true;
+                continue;
+            }
+            received = jobs.recv_many(&mut batch, MAX_BATCH) => received,
+        };
+        if received == 0 {
+            break;
+        }
         let (drafts, replies): (Vec<Draft>, Vec<Reply>) = batch.drain(..).unzip();
         let outcomes = match write_batch(&pool, &outbox, &drafts).await {
             Ok(outcomes) => outcomes,

@@ -44,6 +44,27 @@ impl Server {
         Self { child, addr }
     }
 
+    /// SIGTERM, as an orchestrator stops an instance: waits for the process to end (at most
+    /// 60 s) and returns whether it exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sent, "SIGTERM sent");
+        let started = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) if started.elapsed() < Duration::from_secs(60) => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                _ => return false,
+            }
+        }
+    }
+
     /// SIGKILL: no shutdown, no flush, no goodbye.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");

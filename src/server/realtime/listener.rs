@@ -18,6 +18,7 @@ use crate::model::event::close;
 use crate::model::{ChannelSummary, Message, ServerEvent};
 use crate::server::bus::{Notice, NoticeRow, BUS};
 use crate::server::db::{self, messages::message_view};
+use crate::server::lifecycle::Lifecycle;
 
 /// Notices handled together (their rows are loaded in one query).
 const MAX_NOTICES: usize = 1024;
@@ -25,9 +26,9 @@ const MAX_NOTICES: usize = 1024;
 /// notice, which every instance hears before any later event of that channel).
 const MAX_CACHED_CHANNELS: usize = 50_000;
 
-pub fn start(pool: PgPool, hub: Arc<Hub>) {
-    let states = States::start(pool.clone(), hub.clone());
-    tokio::spawn(async move {
+pub fn start(pool: PgPool, hub: Arc<Hub>, lifecycle: &Lifecycle) {
+    let states = States::start(pool.clone(), hub.clone(), lifecycle);
+    lifecycle.spawn_until_stopped(async move {
         let mut backoff = Duration::from_millis(100);
         // Sockets were told the service is down (once per outage, not at every retry).
         let mut outage_announced = false;
@@ -321,9 +322,9 @@ enum Work {
 struct States(mpsc::UnboundedSender<Work>);
 
 impl States {
-    fn start(pool: PgPool, hub: Arc<Hub>) -> Self {
+    fn start(pool: PgPool, hub: Arc<Hub>, lifecycle: &Lifecycle) -> Self {
         let (requests, mut queue) = mpsc::unbounded_channel::<Work>();
-        tokio::spawn(async move {
+        lifecycle.spawn_until_stopped(async move {
             while let Some(first) = queue.recv().await {
                 let mut changed = Changed::new();
                 let mut added = Vec::new();

@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use super::lifecycle::Lifecycle;
 use super::store::Writer;
 use super::webhook::Outbox;
 pub use hub::Hub;
@@ -30,13 +31,13 @@ pub struct Realtime {
 
 impl Realtime {
     /// Starts the writer (queuing webhook events in `outbox`), the bus listener and the
-    /// presence keeper on the current runtime.
-    pub fn start(pool: PgPool, outbox: Outbox) -> Self {
+    /// presence keeper on the current runtime, under the chat's lifecycle.
+    pub fn start(pool: PgPool, outbox: Outbox, lifecycle: &Lifecycle) -> Self {
         let hub = Arc::new(Hub::default());
         let instance_id = Uuid::new_v4();
-        let writer = Writer::start(pool.clone(), outbox);
-        let presence = presence::start(pool.clone(), hub.clone(), instance_id);
-        listener::start(pool, hub.clone());
+        let writer = Writer::start(pool.clone(), outbox, lifecycle);
+        let presence = presence::start(pool.clone(), hub.clone(), instance_id, lifecycle);
+        listener::start(pool, hub.clone(), lifecycle);
         tracing::info!(%instance_id, "realtime started");
         Self {
             hub,

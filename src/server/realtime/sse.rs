@@ -23,6 +23,7 @@ use crate::model::{Message, ServerEvent};
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
 use crate::server::extract::{ApiQuery, ClientAddress};
+use crate::server::lifecycle::Lifecycle;
 use crate::server::limits::SocketSlot;
 use crate::server::state::Chat;
 
@@ -69,8 +70,12 @@ pub async fn events(
     let last_seq = db::channels::last_seq_for_member(&state.pool, channel_id, me.id)
         .await?
         .ok_or(ServerError::NotFound)?;
+    if state.lifecycle.is_stopping() {
+        return Err(ServerError::ShuttingDown);
+    }
     let mut feed = Feed {
         pool: state.pool.clone(),
+        lifecycle: state.lifecycle.clone(),
         channel_id,
         // A resume point past the newest message is the newest message (and keeps the
         // arithmetic of `fill` far from overflow).
@@ -93,6 +98,9 @@ pub async fn events(
 
 struct Feed {
     pool: PgPool,
+    /// The chat's lifecycle: the stream ends when shutdown begins (clients reconnect with
+    /// `Last-Event-ID`).
+    lifecycle: Lifecycle,
     channel_id: Uuid,
     /// The newest sequence sent (or the resume point).
     last_seq: i64,
@@ -164,6 +172,7 @@ impl Feed {
                 biased;
                 // Too slow, the session ended, or no longer a member: the stream ends.
                 _ = self.registration.stop.stopped() => return None,
+                () = self.lifecycle.stopped() => return None,
                 () = tokio::time::sleep_until(self.session_ends) => return None,
                 frame = self.registration.frames.recv() => frame?,
             };

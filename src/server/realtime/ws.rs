@@ -16,6 +16,7 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
@@ -57,6 +58,9 @@ pub async fn websocket(
     if !tokens {
         auth::require_same_origin(&state.settings, &headers)?;
     }
+    if state.lifecycle.is_stopping() {
+        return Err(ServerError::ShuttingDown);
+    }
     let upgrade = upgrade
         .read_buffer_size(BUFFER_BYTES)
         .write_buffer_size(BUFFER_BYTES)
@@ -69,14 +73,22 @@ pub async fn websocket(
         // No session: the client may hold a user token, which it sends in `hello`. The
         // address's slot bounds how many such connections wait at once.
         let slot = address_slot(&state, address)?;
-        return Ok(upgrade.on_upgrade(move |socket| hello_first(state, slot, address, socket)));
+        return Ok(upgrade.on_upgrade(move |socket| {
+            // Counted by the chat's lifecycle: shutdown waits for this socket to close.
+            let lifecycle = state.lifecycle.clone();
+            lifecycle.track(hello_first(state, slot, address, socket))
+        }));
     };
     if tokens {
         auth::require_same_origin(&state.settings, &headers)?;
     }
     admit(&state, &session)?;
     let slot = address_slot(&state, address)?;
-    Ok(upgrade.on_upgrade(move |socket| run(state, session, slot, address, socket, None)))
+    Ok(upgrade.on_upgrade(move |socket| {
+        // Counted by the chat's lifecycle: shutdown waits for this socket to close.
+        let lifecycle = state.lifecycle.clone();
+        lifecycle.track(run(state, session, slot, address, socket, None))
+    }))
 }
 
 /// The person's own limits on sockets: upgrades per minute, sockets held.
@@ -102,7 +114,13 @@ fn address_slot(state: &Chat, address: IpAddr) -> Result<SocketSlot, ServerError
 /// usual. Otherwise it is closed with 4001 (1013 when the token could not be checked, or the
 /// person holds too many sockets).
 async fn hello_first(state: Chat, slot: SocketSlot, address: IpAddr, mut socket: WebSocket) {
-    match authenticate_hello(&state, &mut socket).await {
+    let authenticated = tokio::select! {
+        authenticated = authenticate_hello(&state, &mut socket) => authenticated,
+        () = state.lifecycle.stopped() => {
+            Err(Some((close::GOING_AWAY, "the server is going away; reconnect")))
+        }
+    };
+    match authenticated {
         Ok((session, hello)) => run(state, session, slot, address, socket, Some(hello)).await,
         Err(None) => {} // the peer left, or spoke no text
         Err(Some(closing)) => {
@@ -139,10 +157,14 @@ async fn authenticate_hello(
         Err(ServerError::Token(_) | ServerError::Unauthenticated) => {
             return Err(refused("the token is not valid or has expired"));
         }
-        Err(e) => return Err(unavailable(e, "the service is unavailable; reconnect later")),
+        Err(e) => {
+            return Err(unavailable(
+                e,
+                "the service is unavailable; reconnect later",
+            ))
+        }
     };
-    admit(state, &session)
-        .map_err(|e| unavailable(e, "too many connections; reconnect later"))?;
+    admit(state, &session).map_err(|e| unavailable(e, "too many connections; reconnect later"))?;
     Ok((session, text))
 }
 
@@ -177,6 +199,9 @@ struct Connection {
     socket: WebSocket,
     registration: Registration,
     last_typing: Option<Instant>,
+    /// Sends stored by the writer whose `ack`/`nack` is on its way: at shutdown they are
+    /// answered before the socket closes.
+    answering: TaskTracker,
 }
 
 /// Serves a connection of `session`; `hello`, when given, is its first frame, already read
@@ -216,6 +241,7 @@ async fn run(
         socket,
         registration,
         last_typing: None,
+        answering: TaskTracker::new(),
     };
     let deadline = tokio::time::Instant::now() + ends_in;
     let closing = match hello {
@@ -258,9 +284,14 @@ impl Connection {
             tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
         let mut last_heard = Instant::now();
         let stop = self.registration.stop.clone();
+        let lifecycle = self.state.lifecycle.clone();
         loop {
             let outgoing = tokio::select! {
                 code = stop.stopped() => return Some((code, stop_reason(code))),
+                () = lifecycle.stopped() => {
+                    self.answer_before_going().await;
+                    return Some((close::GOING_AWAY, "the server is restarting; reconnect and resume"));
+                }
                 () = tokio::time::sleep_until(session_ends) => {
                     return Some((close::UNAUTHENTICATED, "the session expired; sign in again"));
                 }
@@ -308,6 +339,29 @@ impl Connection {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return None,
                 Err(_) => return Some((close::TOO_SLOW, "not reading; reconnect and resume")),
+            }
+        }
+    }
+
+    /// At shutdown: waits (a little) for the answers to sends already handed to the writer,
+    /// which commits everything queued before it stops, and writes every frame still queued.
+    /// A send whose answer does not come is retried by the client with the same id.
+    async fn answer_before_going(&mut self) {
+        const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+        self.answering.close();
+        let _ = tokio::time::timeout(ANSWER_WITHIN, self.answering.wait()).await;
+        let write_within = self.state.settings.socket_write_timeout;
+        while let Ok(frame) = self.registration.frames.try_recv() {
+            if frame.close.is_some() {
+                continue;
+            }
+            let sent = tokio::time::timeout(
+                write_within,
+                self.socket.send(WsMessage::Text(frame.json.clone())),
+            )
+            .await;
+            if !matches!(sent, Ok(Ok(()))) {
+                return;
             }
         }
     }
@@ -508,12 +562,16 @@ impl Connection {
         };
         let pending = match self.state.realtime.writer.enqueue(draft).await {
             Ok(pending) => pending,
+            // The instance is stopping and this socket with it: no answer, so the client
+            // resends it (same id) once it has reconnected.
+            Err(ServerError::ShuttingDown) => return,
             Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
         let to_self = self.registration.to_self.clone();
-        tokio::spawn(async move {
+        self.answering.spawn(async move {
             let event = match pending.stored().await {
                 Ok(message) => ServerEvent::Ack { id, message },
+                Err(ServerError::ShuttingDown) => return,
                 Err(e) => ServerEvent::Nack {
                     id,
                     error: ApiError::from(e),
