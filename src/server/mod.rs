@@ -21,6 +21,7 @@ pub mod security;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod style;
 
 pub use auth::{CurrentUser, Viewer};
 pub use error::ServerError;

@@ -10,18 +10,20 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::state::Chat;
-use super::{http, security};
+use super::{http, security, style};
 
 /// Largest request body accepted anywhere (a 4,000-character message is far below it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 impl Chat {
-    /// The chat's routes, for any host state: `/api/chat/*` (JSON API, `ws`, `events`) and
-    /// `/api/users`. Server functions are served by the host's Leptos routes (leptos_axum
-    /// registers them) with [`Chat::provide_context`] in their context.
+    /// The chat's routes, for any host state: `/api/chat/*` (JSON API, `ws`, `events`),
+    /// `/api/users` and the stylesheet, `/parley.css`. Server functions are served by the
+    /// host's Leptos routes (leptos_axum registers them) with [`Chat::provide_context`] in their
+    /// context.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         http::api_routes()
             .layer(middleware::from_fn(http::json_errors))
+            .merge(style::routes())
             .with_state(self.clone())
     }
 }
