@@ -24,6 +24,7 @@ pub mod serve;
 pub mod server_api;
 pub mod state;
 pub mod store;
+pub mod style;
 pub mod token;
 pub mod webhook;
 

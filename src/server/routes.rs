@@ -10,16 +10,17 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::state::Chat;
-use super::{http, security, server_api};
+use super::{http, security, server_api, style};
 
 /// Largest request body accepted anywhere (a 4,000-character message is far below it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 impl Chat {
     /// The chat's routes, for any host state: `/api/chat/*` (JSON API, `ws`, `events`),
-    /// `/api/users`, and `/api/server/*` when `PARLEY_SERVER_SECRET` is set (without it those
-    /// paths are not routes at all: 404). Server functions are served by the host's Leptos
-    /// routes (leptos_axum registers them) with [`Chat::provide_context`] in their context.
+    /// `/api/users`, the stylesheet (`/parley.css`), and `/api/server/*` when
+    /// `PARLEY_SERVER_SECRET` is set (without it those paths are not routes at all: 404).
+    /// Server functions are served by the host's Leptos routes (leptos_axum registers them)
+    /// with [`Chat::provide_context`] in their context.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let mut routes = http::api_routes();
         if self.settings.server_secret.is_some() {
@@ -27,6 +28,7 @@ impl Chat {
         }
         routes
             .layer(middleware::from_fn(http::json_errors))
+            .merge(style::routes())
             .with_state(self.clone())
     }
 }

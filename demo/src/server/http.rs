@@ -10,7 +10,7 @@ use parley::server::extract::{ApiJson, ClientAddress};
 use parley::server::{Chat, CurrentUser, ServerError};
 
 use super::accounts::{with_cookie, Accounts};
-use super::router::DemoState;
+use super::state::DemoState;
 use crate::model::{LoginInput, SignupInput};
 
 pub fn routes() -> Router<DemoState> {
