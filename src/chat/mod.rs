@@ -13,6 +13,7 @@ pub mod text;
 mod time;
 mod user_context;
 
+pub use crate::client::TokenProvider;
 pub use identicon::Identicon;
 pub use interface::ChatInterface;
 pub use provider::{use_chat_client, ChatHandle, ChatProvider};
