@@ -54,7 +54,7 @@ if [ -x "$server" ] && [ -f "$wasm" ] \
     step "nothing changed since the last build"
 else
     step "building Parley (release; the first build takes several minutes)"
-    cargo leptos build --release
+    cargo leptos build --release --project parley-demo
     # Cargo leaves an unchanged binary alone (say, after a CSS-only change): mark both fresh.
     touch "$server" "$wasm"
 fi

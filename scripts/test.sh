@@ -14,13 +14,14 @@ step "cargo fmt --check"
 cargo fmt --check
 
 # Every crate of the workspace (SSR_FEATURES: the server builds of the library and the hosts).
-SSR_FEATURES=parley/ssr,parley-demo/ssr
-step "clippy: the library, the demo host, their tests and the benchmark tools"
+SSR_FEATURES=parley/ssr,parley-demo/ssr,parley-minimal/ssr
+step "clippy: the library, the demo and minimal hosts, their tests and the benchmark tools"
 cargo clippy --workspace --all-targets --features "$SSR_FEATURES" -- -D warnings
 
-step "clippy: browser (wasm32, hydrate): the library and the demo host"
-cargo clippy -p parley -p parley-demo --lib --target wasm32-unknown-unknown --no-default-features \
-    --features parley/hydrate,parley-demo/hydrate -- -D warnings
+step "clippy: browser (wasm32, hydrate): the library and both hosts"
+cargo clippy -p parley -p parley-demo -p parley-minimal --lib --target wasm32-unknown-unknown \
+    --no-default-features --features parley/hydrate,parley-demo/hydrate,parley-minimal/hydrate \
+    -- -D warnings
 
 # Supply chain (deny.toml explains each rule; SECURITY.md, "Supply chain"). The bans, licenses
 # and sources checks need only crates.io. The advisories check needs RustSec's advisory
@@ -61,11 +62,16 @@ step "fuzz smoke: WebSocket frames and JSON bodies (15 s per target)"
 bash scripts/fuzz.sh 15
 
 parley_db parley_e2e --fresh
-step "Playwright end-to-end tests against the release build"
+step "Playwright end-to-end tests against the demo host's release build"
 # The suite signs up every person it needs from one address, faster than a visitor would: lift
 # the per-address sign-up limit for it (the limit itself is proven by the Rust tests).
 PARLEY_SEED_DEMO=1 PARLEY_SIGN_UPS_PER_MINUTE=100000 PARLEY_SIGN_UPS_BURST=100000 \
-    cargo leptos end-to-end --release
+    cargo leptos end-to-end --release --project parley-demo
+
+parley_db parley_minimal --fresh
+step "Playwright end-to-end test against the minimal host's release build (minimal/)"
+# Same features and flags as the demo's build: only the minimal crate itself is compiled anew.
+cargo leptos end-to-end --release --project parley-minimal
 
 step "benchmark smoke run (tiny sizes, no timing assertions)"
 bash scripts/bench.sh --smoke

@@ -520,7 +520,7 @@ impl Context<'_> {
     async fn bundle(&self, report: &mut Report) -> Result<Value, Failure> {
         if !self.plan.site_root.join("pkg").is_dir() {
             return Err(format!(
-                "{} has no pkg/: build the site first (cargo leptos build --release)",
+                "{} has no pkg/: build the site first (cargo leptos build --release --project parley-demo)",
                 self.plan.site_root.display()
             )
             .into());
