@@ -7,7 +7,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::pages::{Header, LoginPage, NotFound, PeoplePage, SignupPage};
-use parley::chat::{ChatInterface, ChatProvider, ChatUserContext};
+use parley::chat::{ChatInterface, ChatProvider, ChatStylesheet, ChatUserContext};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
+        <ChatStylesheet />
         <Stylesheet id="leptos" href="/pkg/parley.css" />
         <Title text="Parley" />
         <ChatUserContext>

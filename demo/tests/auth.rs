@@ -364,3 +364,77 @@ async fn server_functions_use_the_session_cookie(pool: PgPool) {
     );
     assert_eq!(wrong.json()["code"], "invalid_credentials");
 }
+
+/// The chat's migrations live beside a host's own: the host migrates first (sqlx's usual
+/// `_sqlx_migrations`), then the chat (its own `chat_migrations`), then the host ships a new
+/// migration, and each side only ever sees its own.
+#[sqlx::test(migrations = false)]
+async fn the_chats_migrations_run_beside_a_hosts_own(pool: PgPool) {
+    use sqlx::migrate::Migrator;
+    let host_dir =
+        std::env::temp_dir().join(format!("parley-host-migrations-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&host_dir).expect("host migrations folder");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+    for entry in std::fs::read_dir(demo).expect("demo migrations") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("file name").to_owned();
+        std::fs::copy(&path, host_dir.join(name)).expect("copy");
+    }
+    Migrator::new(host_dir.as_path())
+        .await
+        .expect("host migrations")
+        .run(&pool)
+        .await
+        .expect("the host's migrations run first");
+
+    parley::server::db::migrate(&pool)
+        .await
+        .expect("the chat's migrations run on the host's database");
+    parley::server::db::migrate(&pool)
+        .await
+        .expect("and again, as at every start");
+
+    std::fs::write(
+        host_dir.join("20270101000001_host_profiles.sql"),
+        "CREATE TABLE host_profiles (account_id uuid PRIMARY KEY REFERENCES demo_accounts (id), bio text);",
+    )
+    .expect("a new host migration");
+    Migrator::new(host_dir.as_path())
+        .await
+        .expect("host migrations")
+        .run(&pool)
+        .await
+        .expect("the host's next migration still runs");
+
+    let host: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pool)
+            .await
+            .expect("host versions");
+    let chat: Vec<i64> = sqlx::query_scalar("SELECT version FROM chat_migrations ORDER BY version")
+        .fetch_all(&pool)
+        .await
+        .expect("chat versions");
+    let chat_source: Vec<i64> = parley::server::db::migrator()
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(
+        chat, chat_source,
+        "the chat records its own migrations, all of them"
+    );
+    assert_eq!(
+        host,
+        vec![20261202100001, 20270101000001],
+        "the host's table holds only the host's"
+    );
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'
+           AND tablename IN ('chat_users', 'chat_messages', 'demo_accounts', 'host_profiles')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("tables");
+    assert_eq!(tables, 4);
+    let _ = std::fs::remove_dir_all(&host_dir);
+}

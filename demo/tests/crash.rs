@@ -1,5 +1,7 @@
 //! Crash safety with the real server binary: several clients send over WebSockets while the
-//! server is killed with SIGKILL mid-stream, restarted, and killed again, round after round.
+//! server is killed with SIGKILL (or stopped with SIGTERM) mid-stream, restarted, and stopped
+//! again, round after round. A SIGTERM must close every socket with 1001 and end the process
+//! cleanly.
 //! Every acknowledged message must be stored exactly once, each channel's sequence must stay
 //! gapless, senders resend what was not acknowledged (same ids) and a reader that resumes by
 //! cursor ends up with every message. Rounds: `PARLEY_CRASH_ROUNDS` (default 2;
@@ -119,13 +121,14 @@ async fn send_until_dead(
     }
 }
 
-/// A reader that resumes by cursor after every reconnect; returns the seqs it saw, by id.
+/// A reader that resumes by cursor after every reconnect; records the seqs it saw, by id, and
+/// returns the close code the server ended the connection with, if it sent one.
 async fn read_until_dead(
     addr: SocketAddr,
     user: &TestUser,
     channel: &str,
     seen: Arc<Mutex<BTreeMap<i64, Uuid>>>,
-) {
+) -> Option<u16> {
     let last = seen
         .lock()
         .expect("seen")
@@ -134,7 +137,7 @@ async fn read_until_dead(
         .copied()
         .unwrap_or(0);
     let Ok(mut client) = ws_connect(addr, Some(&user.cookie), None).await else {
-        return;
+        return None;
     };
     client
         .send(json!({"type": "hello", "version": 1, "cursors": [{"channel_id": channel, "last_seq": last}]}))
@@ -142,8 +145,10 @@ async fn read_until_dead(
     while let Ok(Some(Ok(frame))) =
         tokio::time::timeout(Duration::from_secs(10), client.ws.next()).await
     {
-        let WsMessage::Text(text) = frame else {
-            continue;
+        let text = match frame {
+            WsMessage::Text(text) => text,
+            WsMessage::Close(close) => return close.map(|c| u16::from(c.code)),
+            _ => continue,
         };
         let event: Value = serde_json::from_str(&text).unwrap_or_default();
         if event["type"] == "message" {
@@ -157,6 +162,14 @@ async fn read_until_dead(
             );
         }
     }
+    None
+}
+
+/// How the server is stopped mid-stream.
+#[derive(Clone, Copy, PartialEq)]
+enum Stop {
+    Kill,
+    Terminate,
 }
 
 #[sqlx::test]
@@ -165,6 +178,18 @@ async fn acknowledged_messages_survive_sigkill_exactly_once(pool: PgPool) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
+    survive(pool, rounds, Stop::Kill).await;
+}
+
+/// SIGTERM mid-stream: the instance answers the sends it holds, closes every socket with 1001,
+/// leaves presence and exits 0; clients reconnect, resend what was not acknowledged and
+/// resume, and nothing acknowledged is lost or doubled.
+#[sqlx::test]
+async fn sigterm_mid_stream_closes_with_1001_and_loses_nothing(pool: PgPool) {
+    survive(pool, 2, Stop::Terminate).await;
+}
+
+async fn survive(pool: PgPool, rounds: usize, stop: Stop) {
     let app = TestApp::new(pool.clone()).await;
     let url = database_url(&pool).await;
     let senders = [
@@ -209,16 +234,27 @@ async fn acknowledged_messages_survive_sigkill_exactly_once(pool: PgPool) {
             // Let the reader catch the last events, then stop cleanly.
             tokio::time::sleep(Duration::from_millis(500)).await;
             server.kill();
+            reading.await.expect("reader");
         } else {
             // Mid-stream: some sends are committed and acknowledged, some committed but not
             // yet acknowledged, some not committed at all.
             tokio::time::sleep(Duration::from_millis(300 + 150 * round as u64)).await;
-            server.kill();
+            match stop {
+                Stop::Kill => server.kill(),
+                Stop::Terminate => assert!(server.terminate(), "SIGTERM: a clean exit"),
+            }
             for task in tasks {
                 task.await.expect("sender");
             }
+            let closed_with = reading.await.expect("reader");
+            if stop == Stop::Terminate {
+                assert_eq!(
+                    closed_with,
+                    Some(1001),
+                    "SIGTERM closes sockets as going away"
+                );
+            }
         }
-        reading.await.expect("reader");
     }
 
     // Every message written was finally acknowledged, and each is stored exactly once.
@@ -287,7 +323,12 @@ async fn acknowledged_messages_survive_sigkill_exactly_once(pool: PgPool) {
         seqs,
         "the reader missed messages"
     );
+    let how = if stop == Stop::Kill {
+        "SIGKILL"
+    } else {
+        "SIGTERM"
+    };
     eprintln!(
-        "crash test: {rounds} SIGKILLs, {acknowledged} acknowledged messages, 0 lost, 0 duplicated"
+        "crash test: {rounds} × {how}, {acknowledged} acknowledged messages, 0 lost, 0 duplicated"
     );
 }

@@ -422,9 +422,7 @@ async fn new_messages_ride_in_the_notice_unless_too_big_and_arrive_whole_either_
     let mut bus = sqlx::postgres::PgListener::connect_with(&pool)
         .await
         .expect("listener");
-    bus.listen(parley::server::realtime::BUS)
-        .await
-        .expect("listen");
+    bus.listen(parley::server::bus::BUS).await.expect("listen");
 
     // 4,000 two-byte characters: 8,000 bytes of text cannot ride in an 8,000-byte payload.
     let long = "é".repeat(4000);

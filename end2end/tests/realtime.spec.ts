@@ -68,7 +68,7 @@ test('"Online" while the other tab is open, "last seen" after it closes', async 
   const channel = await apiChannel(a.context.request, [b.id]);
 
   await open(b.page, `/chat/${channel}`);
-  const status = b.page.locator('.conversation-head').getByText(/^(Online|Offline|last seen)/);
+  const status = b.page.locator('.parley-conversation-head').getByText(/^(Online|Offline|last seen)/);
   await expect(status).toHaveText('Offline');
   await open(a.page, `/chat/${channel}`);
   await expect(status).toHaveText('Online', LIVE);

@@ -27,8 +27,8 @@ const LOAD_OLDER_AT: i32 = 80;
 pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl IntoView {
     move || match active.get() {
         None => view! {
-            <section class="conversation empty-state">
-                <p class="muted">"Select a conversation"</p>
+            <section class="parley-conversation parley-empty-state">
+                <p class="parley-muted">"Select a conversation"</p>
             </section>
         }
         .into_any(),
@@ -60,8 +60,8 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
                         view! { <LoadingChannel channel=id /> }.into_any()
                     }
                     (None, _) => view! {
-                        <section class="conversation empty-state">
-                            <p class="muted">"Conversation not found"</p>
+                        <section class="parley-conversation parley-empty-state">
+                            <p class="parley-muted">"Conversation not found"</p>
                         </section>
                     }
                     .into_any(),
@@ -88,7 +88,7 @@ fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
             .messages
             .iter()
             .rev()
-            .find(|m| m.delivery == Delivery::Sent && m.message.user_id == me)
+            .find(|m| m.delivery == Delivery::Sent && m.message.user_id == Some(me))
             .map(|m| m.message.seq)
             .filter(|seq| channel.others_last_read_seq >= *seq),
         ChannelKind::Group => None,
@@ -97,14 +97,16 @@ fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
     log.messages
         .iter()
         .map(|m| {
+            // System messages have no author, so they never share a header.
             let grouped = previous.is_some_and(|p| {
-                p.message.user_id == m.message.user_id
+                m.message.user_id.is_some()
+                    && p.message.user_id == m.message.user_id
                     && (m.message.created_at - p.message.created_at).num_seconds() < GROUP_SECONDS
             });
             previous = Some(m);
             let seen = m.delivery == Delivery::Sent
                 && Some(m.message.seq) == seen_seq
-                && m.message.user_id == me;
+                && m.message.user_id == Some(me);
             Row {
                 message: m.clone(),
                 grouped,
@@ -182,39 +184,39 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
         }
     };
     view! {
-        <section class="conversation">
-            <header class="conversation-head">
-                <a class="back" href="/chat" aria-label="All conversations">
+        <section class="parley-conversation">
+            <header class="parley-conversation-head">
+                <a class="parley-back" href="/chat" aria-label="All conversations">
                     "‹"
                 </a>
-                <div class="conversation-title">
+                <div class="parley-conversation-title">
                     <h2>{title}</h2>
                     {peer.map(|user| view! { <PresenceLine client user /> })}
                 </div>
             </header>
-            <div class="log" role="log" aria-label="Messages" node_ref=log_ref on:scroll=on_scroll>
+            <div class="parley-log" role="log" aria-label="Messages" node_ref=log_ref on:scroll=on_scroll>
                 {move || {
                     log.with(|l| {
                         if l.loading_older {
-                            Some(view! { <p class="muted center">"Loading older messages…"</p> }.into_any())
+                            Some(view! { <p class="parley-muted parley-center">"Loading older messages…"</p> }.into_any())
                         } else if l.has_more {
                             Some(
                                 view! {
-                                    <button type="button" class="link center" on:click=move |_| client.load_older(channel)>
+                                    <button type="button" class="parley-link parley-center" on:click=move |_| client.load_older(channel)>
                                         "Load older messages"
                                     </button>
                                 }
                                     .into_any(),
                             )
                         } else if l.loaded && l.messages.is_empty() {
-                            Some(view! { <p class="muted center">"No messages yet. Say hello!"</p> }.into_any())
+                            Some(view! { <p class="parley-muted parley-center">"No messages yet. Say hello!"</p> }.into_any())
                         } else {
                             None
                         }
                     })
                 }}
-                {move || log.with(|l| l.error.clone()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                <ol class="messages">
+                {move || log.with(|l| l.error.clone()).map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
+                <ol class="parley-messages">
                     <For
                         each=move || {
                             let rows = summary
@@ -229,7 +231,7 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
                     </For>
                 </ol>
             </div>
-            <p class="typing" aria-live="polite">{typing_line}</p>
+            <p class="parley-typing" aria-live="polite">{typing_line}</p>
             <Composer client=Some(client) channel />
         </section>
     }
@@ -247,15 +249,18 @@ fn MessageItem(
         grouped,
         seen,
     } = row;
-    let mine = message.user_id == me;
+    let time = super::time::clock(message.created_at);
+    let datetime = message.created_at.to_rfc3339();
+    let Some(author_id) = message.user_id else {
+        return view! { <SystemMessage message time datetime /> }.into_any();
+    };
+    let mine = author_id == me;
     let author = summary.with_untracked(|s| {
         s.as_ref()
-            .and_then(|s| s.member(message.user_id))
+            .and_then(|s| s.member(author_id))
             .map(|m| m.display_name.clone())
             .unwrap_or_else(|| "Someone".into())
     });
-    let time = super::time::clock(message.created_at);
-    let datetime = message.created_at.to_rfc3339();
     let editing = RwSignal::new(false);
     let (id, channel_id) = (message.id, message.channel_id);
     let action_error = RwSignal::new(None::<String>);
@@ -270,34 +275,34 @@ fn MessageItem(
     let text = message.text.clone();
 
     view! {
-        <li class="message" class:grouped=grouped class:mine=mine class:pending=delivery == Delivery::Pending>
-            <div class="message-head" class:visually-hidden=grouped>
-                <Identicon id=message.user_id size=28 />
-                <span class="author">{author}</span>
+        <li class="parley-message" class:parley-grouped=grouped class:parley-mine=mine class:parley-pending=delivery == Delivery::Pending>
+            <div class="parley-message-head" class:parley-visually-hidden=grouped>
+                <Identicon id=author_id size=28 />
+                <span class="parley-author">{author}</span>
                 <time datetime=datetime>{time}</time>
             </div>
-            <div class="message-body">
+            <div class="parley-message-body">
                 {move || {
                     if message.deleted {
-                        view! { <p class="text deleted">"Message deleted"</p> }.into_any()
+                        view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
                     } else if editing.get() {
                         view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
                     } else {
                         view! {
-                            <p class="text">
+                            <p class="parley-message-text">
                                 <MessageText text=text.clone() />
-                                {message.edited.then(|| view! { <span class="muted edited">" (edited)"</span> })}
+                                {message.edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
                             </p>
                         }
                             .into_any()
                     }
                 }}
                 {match delivery {
-                    Delivery::Pending => Some(view! { <span class="status muted">"Sending…"</span> }.into_any()),
+                    Delivery::Pending => Some(view! { <span class="parley-status parley-muted">"Sending…"</span> }.into_any()),
                     Delivery::Failed => Some(
                         view! {
-                            <span class="status error">"Failed to send"</span>
-                            <button type="button" class="link" on:click=move |_| client.retry(channel_id, id)>
+                            <span class="parley-status parley-error">"Failed to send"</span>
+                            <button type="button" class="parley-link" on:click=move |_| client.retry(channel_id, id)>
                                 "Retry"
                             </button>
                         }
@@ -305,22 +310,43 @@ fn MessageItem(
                     ),
                     Delivery::Sent => None,
                 }}
-                {seen.then(|| view! { <span class="status seen">"Seen"</span> })}
+                {seen.then(|| view! { <span class="parley-status parley-seen">"Seen"</span> })}
                 {can_change
                     .then(|| {
                         view! {
-                            <span class="actions" class:hidden=move || editing.get()>
-                                <button type="button" class="link" on:click=move |_| editing.set(true)>
+                            <span class="parley-actions" class:parley-hidden=move || editing.get()>
+                                <button type="button" class="parley-link" on:click=move |_| editing.set(true)>
                                     "Edit"
                                 </button>
-                                <button type="button" class="link danger" on:click=delete>
+                                <button type="button" class="parley-link parley-danger" on:click=delete>
                                     "Delete"
                                 </button>
                             </span>
                         }
                     })}
-                {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || action_error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
             </div>
+        </li>
+    }
+    .into_any()
+}
+
+/// A system message (posted by the host's backend): centred, with no author, its time below.
+#[component]
+fn SystemMessage(message: crate::model::Message, time: String, datetime: String) -> impl IntoView {
+    view! {
+        <li class="parley-message parley-system">
+            {if message.deleted {
+                view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
+            } else {
+                view! {
+                    <p class="parley-message-text">
+                        <MessageText text=message.text.clone() />
+                    </p>
+                }
+                    .into_any()
+            }}
+            <time datetime=datetime>{time}</time>
         </li>
     }
 }
@@ -346,7 +372,7 @@ fn Editor(
     };
     view! {
         <form
-            class="editor"
+            class="parley-editor"
             on:submit=move |ev: SubmitEvent| {
                 ev.prevent_default();
                 save();
@@ -365,8 +391,8 @@ fn Editor(
                     }
                 }
             ></textarea>
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <button type="submit" class="primary">"Save"</button>
+            {move || error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
+            <button type="submit" class="parley-primary">"Save"</button>
             <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
         </form>
     }
@@ -441,7 +467,9 @@ impl Drafts {
 pub fn PendingConversation(active: Memo<Option<Option<Uuid>>>) -> impl IntoView {
     move || match active.get() {
         Some(channel) => view! { <LoadingChannel channel /> }.into_any(),
-        None => view! { <section class="conversation empty-state"></section> }.into_any(),
+        None => {
+            view! { <section class="parley-conversation parley-empty-state"></section> }.into_any()
+        }
     }
 }
 
@@ -450,17 +478,17 @@ pub fn PendingConversation(active: Memo<Option<Option<Uuid>>>) -> impl IntoView 
 fn LoadingChannel(channel: Option<Uuid>) -> impl IntoView {
     match channel {
         Some(channel) => view! {
-            <section class="conversation">
-                <div class="log">
-                    <p class="muted center">"Loading…"</p>
+            <section class="parley-conversation">
+                <div class="parley-log">
+                    <p class="parley-muted parley-center">"Loading…"</p>
                 </div>
                 <Composer client=None channel />
             </section>
         }
         .into_any(),
         None => view! {
-            <section class="conversation empty-state">
-                <p class="muted">"Loading…"</p>
+            <section class="parley-conversation parley-empty-state">
+                <p class="parley-muted">"Loading…"</p>
             </section>
         }
         .into_any(),
@@ -527,7 +555,7 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
     });
     view! {
         <form
-            class="composer"
+            class="parley-composer"
             on:submit=move |ev: SubmitEvent| {
                 ev.prevent_default();
                 submit();
@@ -560,10 +588,10 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
                     }
                 }
             ></textarea>
-            <button type="submit" class="primary" disabled=client.is_none()>
+            <button type="submit" class="parley-primary" disabled=client.is_none()>
                 "Send"
             </button>
-            {move || error.get().map(|e| view! { <p class="error composer-error" role="alert">{e}</p> })}
+            {move || error.get().map(|e| view! { <p class="parley-error parley-composer-error" role="alert">{e}</p> })}
         </form>
     }
 }
@@ -583,7 +611,7 @@ fn PresenceLine(client: ChatClient, user: Uuid) -> impl IntoView {
         }
     });
     view! {
-        <p class="presence" class:online=move || presence.with(|p| p.as_ref().is_some_and(|p| p.online))>
+        <p class="parley-presence" class:parley-online=move || presence.with(|p| p.as_ref().is_some_and(|p| p.online))>
             {move || presence.with(|p| p.as_ref().map(|p| describe(p, now.get())).unwrap_or_default())}
         </p>
     }

@@ -32,12 +32,12 @@ pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
     };
 
     view! {
-        <form class="new-group" on:submit=on_submit novalidate>
+        <form class="parley-new-group" on:submit=on_submit novalidate>
             <label for="group-name">"Group name"</label>
             <input id="group-name" type="text" maxlength="80" bind:value=name />
             <fieldset>
                 <legend>"Members"</legend>
-                <Suspense fallback=|| view! { <p class="muted">"Loading people…"</p> }>
+                <Suspense fallback=|| view! { <p class="parley-muted">"Loading people…"</p> }>
                     {move || {
                         people
                             .get()
@@ -48,7 +48,7 @@ pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
                                         .map(|person| {
                                             let id = person.id;
                                             view! {
-                                                <label class="check">
+                                                <label class="parley-check">
                                                     <input
                                                         type="checkbox"
                                                         on:change=move |ev| {
@@ -69,7 +69,7 @@ pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
                                         .collect_view()
                                         .into_any()
                                 }
-                                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                                Err(e) => view! { <p class="parley-error">{e.message}</p> }.into_any(),
                             })
                     }}
                 </Suspense>
@@ -78,10 +78,10 @@ pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
                 problem
                     .get()
                     .or_else(|| start.error())
-                    .map(|e| view! { <p class="error" role="alert">{e}</p> })
+                    .map(|e| view! { <p class="parley-error" role="alert">{e}</p> })
             }}
-            <div class="row">
-                <button type="submit" class="primary" disabled=move || start.pending()>
+            <div class="parley-row">
+                <button type="submit" class="parley-primary" disabled=move || start.pending()>
                     "Create group"
                 </button>
                 <button type="button" on:click=move |_| on_cancel.run(())>

@@ -52,7 +52,7 @@ pub fn Identicon(id: Uuid, #[prop(default = 32)] size: u32) -> impl IntoView {
         .collect_view();
     view! {
         <svg
-            class="identicon"
+            class="parley-identicon"
             width=size
             height=size
             viewBox="0 0 5 5"

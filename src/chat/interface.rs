@@ -23,7 +23,7 @@ pub fn ChatInterface() -> impl IntoView {
     let handle = use_chat_client();
     Drafts::provide();
     view! {
-        <div class="chat" class:open=move || active.get().is_some()>
+        <div class="parley parley-chat" class:parley-open=move || active.get().is_some()>
             {move || match handle.get() {
                 Some(client) => {
                     view! {
@@ -35,8 +35,8 @@ pub fn ChatInterface() -> impl IntoView {
                 }
                 None => {
                     view! {
-                        <nav class="sidebar" aria-label="Conversations">
-                            <p class="muted empty">"Loading conversations…"</p>
+                        <nav class="parley-sidebar" aria-label="Conversations">
+                            <p class="parley-muted parley-empty">"Loading conversations…"</p>
                         </nav>
                         <PendingConversation active />
                     }
@@ -52,7 +52,7 @@ pub fn ChatInterface() -> impl IntoView {
 #[component]
 fn ConnectionBanner(client: ChatClient) -> impl IntoView {
     view! {
-        <p class="connection" role="status">
+        <p class="parley-connection" role="status">
             {move || match client.connection.get() {
                 Connection::Reconnecting => "Reconnecting…",
                 Connection::Offline => "Offline. Reconnecting… (messages are sent when you are back)",
@@ -68,8 +68,8 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
     let creating = RwSignal::new(false);
     let me = client.me_id();
     view! {
-        <nav class="sidebar" aria-label="Conversations">
-            <div class="sidebar-head">
+        <nav class="parley-sidebar" aria-label="Conversations">
+            <div class="parley-sidebar-head">
                 <h2>"Conversations"</h2>
                 <button type="button" on:click=move |_| creating.update(|c| *c = !*c)>
                     "New group"
@@ -79,10 +79,10 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
                 <NewGroupForm on_cancel=Callback::new(move |()| creating.set(false)) />
             </Show>
             {move || match client.list_state.get() {
-                ListState::Loading => view! { <p class="muted empty">"Loading conversations…"</p> }.into_any(),
+                ListState::Loading => view! { <p class="parley-muted parley-empty">"Loading conversations…"</p> }.into_any(),
                 ListState::Failed(message) => {
                     view! {
-                        <p class="error" role="alert">{message}</p>
+                        <p class="parley-error" role="alert">{message}</p>
                         <button type="button" on:click=move |_| client.refresh_channels()>
                             "Try again"
                         </button>
@@ -91,11 +91,11 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
                 }
                 ListState::Ready => {
                     if client.channels.with(Vec::is_empty) {
-                        view! { <p class="muted empty">"No conversations yet"</p> }.into_any()
+                        view! { <p class="parley-muted parley-empty">"No conversations yet"</p> }.into_any()
                     } else {
                         // Keyed by id: a change to one channel re-renders that row only.
                         view! {
-                            <ul class="channels">
+                            <ul class="parley-channels">
                                 <For
                                     each=move || client.channels.with(|l| l.iter().map(|c| c.id).collect::<Vec<_>>())
                                     key=|id| *id
@@ -107,7 +107,7 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
                             <Show when=move || client.list_end.with(Option::is_some)>
                                 <button
                                     type="button"
-                                    class="more-channels"
+                                    class="parley-more-channels"
                                     disabled=move || client.loading_more.get()
                                     on:click=move |_| client.load_more_channels()
                                 >
@@ -128,20 +128,25 @@ fn preview(channel: &ChannelSummary, me: Uuid) -> String {
     let Some(message) = &channel.last_message else {
         return "No messages yet".to_owned();
     };
-    let who = if message.user_id == me {
-        "You".to_owned()
-    } else {
-        channel
-            .member(message.user_id)
+    let who = match message.user_id {
+        Some(author) if author == me => "You".to_owned(),
+        Some(author) => channel
+            .member(author)
             .map(|m| m.display_name.clone())
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        // A system message: no author to name.
+        None => String::new(),
     };
     let text = if message.deleted {
         "Message deleted".to_owned()
     } else {
         message.text.replace('\n', " ")
     };
-    let mut preview = format!("{who}: {text}");
+    let mut preview = if who.is_empty() {
+        text
+    } else {
+        format!("{who}: {text}")
+    };
     if preview.chars().count() > 80 {
         preview = preview
             .chars()
@@ -178,21 +183,21 @@ fn ChannelRow(
         <li>
             <a
                 href=format!("/chat/{id}")
-                class="channel"
-                class:active=move || is_active.get()
+                class="parley-channel"
+                class:parley-active=move || is_active.get()
                 aria-current=move || is_active.get().then_some("page")
             >
-                <span class="avatar">
+                <span class="parley-avatar">
                     <Identicon id=avatar size=36 />
                     {peer.map(|peer| view! { <PresenceDot client user=peer /> })}
                 </span>
-                <span class="channel-text">
-                    <span class="channel-title">{field(|c, me| c.title(me))}</span>
-                    <span class="channel-preview">{field(preview)}</span>
+                <span class="parley-channel-text">
+                    <span class="parley-channel-title">{field(|c, me| c.title(me))}</span>
+                    <span class="parley-channel-preview">{field(preview)}</span>
                 </span>
                 {move || {
                     let unread = unread();
-                    (unread > 0).then(|| view! { <span class="badge">{format!("{unread} unread")}</span> })
+                    (unread > 0).then(|| view! { <span class="parley-badge">{format!("{unread} unread")}</span> })
                 }}
             </a>
         </li>
@@ -208,6 +213,6 @@ fn PresenceDot(client: ChatClient, user: Uuid) -> impl IntoView {
     move || {
         presence
             .with(|p| p.as_ref().is_some_and(|p| p.online))
-            .then(|| view! { <span class="dot online" aria-hidden="true"></span> })
+            .then(|| view! { <span class="parley-dot parley-online" aria-hidden="true"></span> })
     }
 }

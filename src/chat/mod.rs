@@ -1,6 +1,6 @@
 //! The chat components a host app embeds: `ChatUserContext`, `ChatProvider`, `ChatInterface`,
-//! `ChatButton`, `use_start_chat` and identicons. They read the chat client's store (`client`)
-//! and call server functions (`api`); never the network directly.
+//! `ChatButton`, `use_start_chat`, identicons and `ChatStylesheet`. They read the chat client's
+//! store (`client`) and call server functions (`api`); never the network directly.
 
 mod conversation;
 mod group;
@@ -8,12 +8,15 @@ pub mod identicon;
 mod interface;
 mod provider;
 mod start;
+mod stylesheet;
 pub mod text;
 mod time;
 mod user_context;
 
+pub use crate::client::TokenProvider;
 pub use identicon::Identicon;
 pub use interface::ChatInterface;
 pub use provider::{use_chat_client, ChatHandle, ChatProvider};
 pub use start::{use_start_chat, ChatButton, StartChat};
+pub use stylesheet::ChatStylesheet;
 pub use user_context::{use_chat_user, ChatUser, ChatUserContext};

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::use_chat_user;
-use crate::client::ChatClient;
+use crate::client::{ChatClient, TokenProvider};
 
 /// The current chat client, `None` while nobody is signed in (or during server rendering).
 #[derive(Clone, Copy)]
@@ -26,8 +26,15 @@ pub fn use_chat_client() -> ChatHandle {
     use_context::<ChatHandle>().unwrap_or_else(|| ChatHandle(RwSignal::new(None)))
 }
 
+/// `token_provider`: when the host's session does not reach the chat (another origin, a
+/// native shell), the host's callback that mints a user token for the signed-in person; the
+/// client sends it in `hello`, asks again once after a 4001, and shows signed-out when the
+/// callback fails.
 #[component]
-pub fn ChatProvider(children: Children) -> impl IntoView {
+pub fn ChatProvider(
+    #[prop(optional)] token_provider: Option<TokenProvider>,
+    children: Children,
+) -> impl IntoView {
     let chat_user = use_chat_user();
     let handle = ChatHandle(RwSignal::new(None));
     provide_context(handle);
@@ -49,6 +56,9 @@ pub fn ChatProvider(children: Children) -> impl IntoView {
                     previous.disconnect();
                 }
                 let client = ChatClient::new(user, owner);
+                if let Some(tokens) = token_provider.clone() {
+                    client.use_tokens(tokens);
+                }
                 client.refresh_channels();
                 client.connect();
                 handle.0.set(Some(client));

@@ -60,17 +60,17 @@ pub fn ChatButton(user: User) -> impl IntoView {
     let start = use_start_chat();
     let label = format!("Message {}", user.display_name);
     view! {
-        <div class="chat-button">
+        <div class="parley parley-chat-button">
             <button
                 type="button"
-                class="primary"
+                class="parley-primary"
                 aria-busy=move || start.pending().to_string()
                 disabled=move || start.pending()
                 on:click=move |_| start.start(vec![user.id], None)
             >
                 {label}
             </button>
-            {move || start.error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || start.error().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
         </div>
     }
 }

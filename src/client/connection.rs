@@ -45,6 +45,12 @@ pub struct Link {
     stopped: bool,
     /// A `ready` arrived at least once (later ones are reconnects).
     was_ready: bool,
+    /// The host's token callback, when the chat authenticates with user tokens.
+    pub(super) tokens: Option<super::token::TokenProvider>,
+    /// The token the next `hello` carries (asked for when missing).
+    token: Option<crate::model::event::UserToken>,
+    /// The server refused a fresh token since the last `ready`: stop asking, show signed-out.
+    token_refused: bool,
 }
 
 /// Milliseconds since the epoch (0 on the server, where nothing here runs).
@@ -139,6 +145,7 @@ impl ChatClient {
 
     /// The server answered `hello`: live again.
     pub(super) fn ready(&self) {
+        self.link.update_value(|l| l.token_refused = false);
         let reconnected = self.link.with_value(|l| l.was_ready);
         self.link.update_value(|l| {
             l.was_ready = true;
@@ -188,6 +195,29 @@ impl ChatClient {
             self.connection.set(Connection::Offline);
             return;
         }
+        // With user tokens: a token first (asked of the host when there is none), then the
+        // socket; a host that cannot give one means signed out.
+        if self
+            .link
+            .with_value(|l| l.tokens.is_some() && l.token.is_none())
+        {
+            let Some(tokens) = self.link.with_value(|l| l.tokens.clone()) else {
+                return;
+            };
+            let this = *self;
+            leptos::task::spawn_local(async move {
+                match tokens.fetch().await {
+                    Ok(token) => {
+                        this.link.update_value(|l| {
+                            l.token = Some(crate::model::event::UserToken(token));
+                        });
+                        this.open_socket();
+                    }
+                    Err(_) => this.signed_out(),
+                }
+            });
+            return;
+        }
         let this = *self;
         let socket = super::socket::Socket::open(
             move || {
@@ -197,6 +227,7 @@ impl ChatClient {
                 this.transmit(&ClientEvent::Hello {
                     version: PROTOCOL_VERSION,
                     cursors,
+                    token: this.link.with_value(|l| l.token.clone()),
                 });
                 this.resume(&rest);
             },
@@ -207,8 +238,19 @@ impl ChatClient {
             // The socket is still running this handler: only schedule, never drop it here.
             move |code| {
                 if code == crate::model::event::close::UNAUTHENTICATED {
-                    this.link.update_value(|l| l.stopped = true);
-                    this.connection.set(Connection::SignedOut);
+                    // With tokens, ask the host for a fresh one, once; else signed out.
+                    let retry = this
+                        .link
+                        .with_value(|l| l.tokens.is_some() && !l.token_refused);
+                    if retry {
+                        this.link.update_value(|l| {
+                            l.token = None;
+                            l.token_refused = true;
+                        });
+                        this.lost(false);
+                    } else {
+                        this.signed_out();
+                    }
                 } else {
                     this.lost(false);
                 }
@@ -219,6 +261,12 @@ impl ChatClient {
         if !opened {
             self.lost(false);
         }
+    }
+
+    /// The session is over for good: never reconnect; the provider drops this client.
+    fn signed_out(&self) {
+        self.link.update_value(|l| l.stopped = true);
+        self.connection.set(Connection::SignedOut);
     }
 
     fn heard(&self) {

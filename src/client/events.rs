@@ -86,7 +86,9 @@ impl ChatClient {
                 self.catch_up_from(message.channel_id, newest);
             }
         }
-        self.stopped_typing(message.channel_id, message.user_id);
+        if let Some(author) = message.user_id {
+            self.stopped_typing(message.channel_id, author);
+        }
         self.note_message(&message);
     }
 

@@ -14,6 +14,9 @@ mod connection;
 mod events;
 #[cfg(feature = "hydrate")]
 mod socket;
+mod token;
+
+pub use token::{TokenFuture, TokenProvider};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -148,6 +151,12 @@ pub struct ChatClient {
 
 impl ChatClient {
     /// A client whose signals live as long as `owner`.
+    /// Authenticates this client's connections with the host's user tokens (call before
+    /// `connect`).
+    pub fn use_tokens(&self, tokens: TokenProvider) {
+        self.link.update_value(|l| l.tokens = Some(tokens));
+    }
+
     pub fn new(me: User, owner: Owner) -> Self {
         owner.clone().with(|| Self {
             me: StoredValue::new(me),
@@ -450,7 +459,7 @@ impl ChatClient {
             id: Uuid::new_v4(),
             channel_id,
             seq: 0,
-            user_id: self.me_id(),
+            user_id: Some(self.me_id()),
             text: text.as_str().to_owned(),
             created_at: Utc::now(),
             edited: false,

@@ -36,7 +36,10 @@ pub struct Message {
     pub channel_id: Uuid,
     /// Position in the channel: 1, 2, 3… without gaps, in commit order.
     pub seq: i64,
-    pub user_id: Uuid,
+    /// The author; `None` (JSON `null`) for a **system message**, posted by the host's backend
+    /// through the server API: shown centred without an author, and unread for no one.
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
     pub text: String,
     #[serde(deserialize_with = "super::time::deserialize")]
     pub created_at: DateTime<Utc>,
@@ -59,7 +62,7 @@ pub struct ChannelSummary {
     /// The newest sequence in the channel (0 when empty).
     pub last_seq: i64,
     pub last_message: Option<Message>,
-    /// Messages after my read mark, not sent by me, not deleted.
+    /// Messages after my read mark, not sent by me, not deleted, not system messages.
     pub unread: i64,
     pub my_last_read_seq: i64,
     /// The lowest read mark among the other members ("Seen" when ≥ my last message's seq).

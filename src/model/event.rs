@@ -64,15 +64,31 @@ pub struct Cursor {
     pub last_seq: i64,
 }
 
+/// A user token (minted by the host's backend through the server API) as a client presents
+/// it. Its `Debug` does not show it: frames may be logged, credentials must not be.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserToken(pub String);
+
+impl std::fmt::Debug for UserToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserToken(…)")
+    }
+}
+
 /// Client → server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientEvent {
     /// First frame of every connection; `cursors` replay what was missed (as `resume`).
+    /// A connection opened without the host's session (no cookie) authenticates with `token`
+    /// here, within 10 s, or is closed with 4001; with a session, `token` is not read.
     Hello {
         version: u32,
         #[serde(default)]
         cursors: Vec<Cursor>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<UserToken>,
     },
     /// Replays messages after each cursor, in order (`message` events), or `reset` when too
     /// many were missed.
@@ -336,9 +352,25 @@ mod tests {
             hello,
             ClientEvent::Hello {
                 version: 1,
-                cursors: vec![]
+                cursors: vec![],
+                token: None,
             }
         );
+        // The browser client's hello (no token) is the first version's frame, byte for byte.
+        let plain = serde_json::to_string(&hello).unwrap_or_default();
+        assert_eq!(plain, r#"{"type":"hello","version":1,"cursors":[]}"#);
+        let with_token: ClientEvent =
+            serde_json::from_str(r#"{"type":"hello","version":1,"token":"t.o.k"}"#)
+                .unwrap_or(ClientEvent::Ping);
+        assert_eq!(
+            with_token,
+            ClientEvent::Hello {
+                version: 1,
+                cursors: vec![],
+                token: Some(UserToken("t.o.k".into())),
+            }
+        );
+        assert!(!format!("{with_token:?}").contains("t.o.k"));
         assert!(serde_json::from_str::<ClientEvent>(r#"{"type":"nope"}"#).is_err());
         assert_eq!(
             serde_json::to_value(ServerEvent::Resync).unwrap_or_default()["type"],
@@ -357,7 +389,7 @@ mod tests {
             id,
             channel_id: Uuid::from_u128(8),
             seq: 3,
-            user_id: Uuid::from_u128(9),
+            user_id: Some(Uuid::from_u128(9)),
             text: "hi \"there\"\n".into(),
             created_at: at,
             edited: true,

@@ -13,6 +13,6 @@ pub use chat::{
     HistoryPage, HistoryQuery, Message, MessageEdit, MessageText, NewChannel, NewMessage, ReadUpTo,
 };
 pub use error::{ApiError, ErrorCode};
-pub use event::{ClientEvent, Cursor, Presence, ServerEvent};
+pub use event::{ClientEvent, Cursor, Presence, ServerEvent, UserToken};
 pub use name::{DisplayName, Username, ValidationError};
 pub use user::User;

@@ -1,31 +1,35 @@
-//! Who a request is: the host's identity (through the [`Identity`] seam) turned into the chat's
-//! own user, and the cross-site checks every cookie-authenticated request needs. The user
-//! always comes from the host's session, never from a URL or a body.
+//! Who a request is: a user token (`Authorization: Bearer`, minted through the server API) or
+//! else the host's identity (through the [`Identity`] seam), turned into the chat's own user;
+//! and the cross-site checks every cookie-authenticated request needs. The user always comes
+//! from a credential, never from a URL or a body.
 
 use std::time::Duration;
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::{HOST, ORIGIN};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 
+use super::bus::Notice;
 use super::db;
 use super::error::ServerError;
 use super::identity::{HostSession, HostUser};
 use super::realtime::hub::Holder;
-use super::realtime::Notice;
 use super::state::{Chat, Settings};
+use super::token::{self, Claims};
 use crate::model::{DisplayName, User};
+use uuid::Uuid;
 
 /// The person behind a request, as the chat knows them, and the session they came with.
 pub struct Viewer {
     pub user: User,
     /// The same person as the host named them.
     pub person: HostUser,
-    /// The host's name for the session, when it has one that can end.
+    /// The host's name for the session, when it has one that can end (never for a user
+    /// token: those end with their `exp`, or when the host ends every session of the person).
     pub session: Option<String>,
-    /// When the session ends by itself.
+    /// When the session (or the user token) ends by itself.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -50,10 +54,31 @@ impl Viewer {
     }
 }
 
+/// A signed user token and when it expires (`POST /api/server/tokens`).
+#[derive(Clone, serde::Serialize)]
+pub struct MintedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The credential of an `Authorization: Bearer <credential>` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credential) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credential.trim())
+}
+
 impl Chat {
-    /// The person a request's headers name (through the host's [`Identity`]), if any; their
-    /// chat user is created on first sight and renamed when the host's names change.
+    /// The person a request's headers name, if any: by a user token in `Authorization: Bearer`
+    /// (when the server API is on; a bad one is refused, never passed on), else through the
+    /// host's [`Identity`]. A bearer credential that is not a user token is the host's to
+    /// judge. The chat user is created on first sight and renamed when the host's names change.
     pub async fn viewer(&self, headers: &HeaderMap) -> Result<Option<Viewer>, ServerError> {
+        if let Some(token) = self.user_token_in(headers) {
+            return self.token_viewer(token).await.map(Some);
+        }
         let Some(HostSession {
             user,
             session,
@@ -70,6 +95,65 @@ impl Chat {
             session,
             expires_at,
         }))
+    }
+
+    fn user_token_in<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        self.settings.server_secret.as_ref()?;
+        bearer(headers).filter(|credential| token::is_user_token(credential))
+    }
+
+    /// The person a user token names: 401 (`ServerError::Token`) when it is malformed, forged
+    /// or expired, or names nobody the chat knows.
+    pub async fn token_viewer(&self, token: &str) -> Result<Viewer, ServerError> {
+        let secret = self
+            .settings
+            .server_secret
+            .as_ref()
+            .ok_or(ServerError::Unauthenticated)?;
+        let claims = token::verify(secret, token, Utc::now())?;
+        let found = db::users::find(&self.pool, claims.sub)
+            .await?
+            .ok_or(ServerError::Unauthenticated)?;
+        Ok(Viewer {
+            user: found.user(),
+            person: HostUser {
+                external_id: found.external_id,
+                username: Some(found.username),
+                display_name: found.display_name,
+            },
+            session: None,
+            expires_at: Some(claims.expires_at()),
+        })
+    }
+
+    /// A user token for the chat user `user_id`, valid for `ttl` (at most
+    /// [`token::MAX_TTL`]): what `POST /api/server/tokens` answers, for hosts that mint in
+    /// process. `NotFound` when there is no such user; `NotFound` too when the server API is
+    /// off (no secret to sign with).
+    pub async fn mint_token(
+        &self,
+        user_id: Uuid,
+        ttl: std::time::Duration,
+    ) -> Result<MintedToken, ServerError> {
+        let secret = self
+            .settings
+            .server_secret
+            .as_ref()
+            .ok_or(ServerError::NotFound)?;
+        if ttl.is_zero() || ttl > token::MAX_TTL {
+            return Err(ServerError::BadRequest(format!(
+                "ttl_seconds must be 1–{}.",
+                token::MAX_TTL.as_secs()
+            )));
+        }
+        if db::users::find(&self.pool, user_id).await?.is_none() {
+            return Err(ServerError::NotFound);
+        }
+        let claims = Claims::new(user_id, Utc::now(), ttl);
+        Ok(MintedToken {
+            token: token::sign(secret, &claims),
+            expires_at: claims.expires_at(),
+        })
     }
 
     /// The chat's user for a host's person: created when missing, names brought up to date.

@@ -6,17 +6,18 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::auth::Viewer;
+use super::bus::Notice;
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
 use super::identity::HostUser;
 use super::limits::Action;
-use super::realtime::writer::Draft;
-use super::realtime::Notice;
 use super::state::Chat;
+use super::store::Draft;
+use super::webhook::Event;
 use crate::model::chat::{CHANNEL_PAGE, MAX_CHANNEL_PAGE, MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
-    ChannelCursor, ChannelName, ChannelPage, ChannelQuery, ChannelSummary, HistoryPage, Message,
-    MessageText, NewChannel, NewMessage, User,
+    ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
+    HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
 };
 
 /// Most people a user list answers with.
@@ -41,36 +42,69 @@ pub async fn create_channel(
     me: &User,
     input: &NewChannel,
 ) -> Result<(ChannelSummary, bool), ServerError> {
-    let pool = &state.pool;
-    let mut others: Vec<Uuid> = input
-        .members
-        .iter()
-        .copied()
-        .filter(|id| *id != me.id)
-        .collect();
-    others.sort_unstable();
-    let listed = others.len();
-    others.dedup();
-    if others.len() != listed {
-        return Err(ServerError::BadRequest(
-            "Each member may be listed only once.".into(),
-        ));
-    }
-    if others.is_empty() {
-        return Err(ServerError::BadRequest(
-            "Choose at least one other person.".into(),
-        ));
-    }
-    if others.len() > MAX_MEMBERS {
-        return Err(ServerError::BadRequest(format!(
-            "A channel can have at most {MAX_MEMBERS} other members."
-        )));
-    }
-    let name = match input.name.as_deref() {
-        Some(raw) if !raw.trim().is_empty() => Some(ChannelName::parse(raw)?),
-        _ => None,
-    };
+    let wanted = WantedChannel::parse(me, input)?;
     state.limits.check(Action::CreateChannel, me.id)?;
+    store_channel(state, me, wanted).await
+}
+
+/// [`create_channel`] for the host's backend (the server API), on behalf of `creator`: the
+/// same rules, but not the per-person rate limit.
+pub async fn create_channel_for(
+    state: &Chat,
+    creator: &User,
+    input: &NewChannel,
+) -> Result<(ChannelSummary, bool), ServerError> {
+    let wanted = WantedChannel::parse(creator, input)?;
+    store_channel(state, creator, wanted).await
+}
+
+/// A channel someone asked for, checked: the other members (sorted, each once, at least one,
+/// at most [`MAX_MEMBERS`]) and the group's name.
+struct WantedChannel {
+    others: Vec<Uuid>,
+    name: Option<ChannelName>,
+}
+
+impl WantedChannel {
+    fn parse(me: &User, input: &NewChannel) -> Result<Self, ServerError> {
+        let mut others: Vec<Uuid> = input
+            .members
+            .iter()
+            .copied()
+            .filter(|id| *id != me.id)
+            .collect();
+        others.sort_unstable();
+        let listed = others.len();
+        others.dedup();
+        if others.len() != listed {
+            return Err(ServerError::BadRequest(
+                "Each member may be listed only once.".into(),
+            ));
+        }
+        if others.is_empty() {
+            return Err(ServerError::BadRequest(
+                "Choose at least one other person.".into(),
+            ));
+        }
+        if others.len() > MAX_MEMBERS {
+            return Err(ServerError::BadRequest(format!(
+                "A channel can have at most {MAX_MEMBERS} other members."
+            )));
+        }
+        let name = match input.name.as_deref() {
+            Some(raw) if !raw.trim().is_empty() => Some(ChannelName::parse(raw)?),
+            _ => None,
+        };
+        Ok(Self { others, name })
+    }
+}
+
+async fn store_channel(
+    state: &Chat,
+    me: &User,
+    WantedChannel { others, name }: WantedChannel,
+) -> Result<(ChannelSummary, bool), ServerError> {
+    let pool = &state.pool;
     if db::users::count_existing(pool, &others).await? != others.len() as i64 {
         return Err(ServerError::BadRequest(
             "Some of those people do not exist.".into(),
@@ -78,15 +112,17 @@ pub async fn create_channel(
     }
 
     let mut tx = pool.begin().await?;
-    let (id, created) = match (others.as_slice(), &name) {
+    let (id, kind, members, created) = match (others.as_slice(), &name) {
         ([other], None) => {
             let (low, high) = if me.id < *other {
                 (me.id, *other)
             } else {
                 (*other, me.id)
             };
-            db::channels::create_or_get_dm(&mut tx, &format!("{low}:{high}"), [me.id, *other])
-                .await?
+            let members = [me.id, *other];
+            let (id, created) =
+                db::channels::create_or_get_dm(&mut tx, &format!("{low}:{high}"), members).await?;
+            (id, ChannelKind::Dm, members.to_vec(), created)
         }
         _ => {
             let mut members = others;
@@ -97,14 +133,23 @@ pub async fn create_channel(
                 &members,
             )
             .await?;
-            (id, true)
+            (id, ChannelKind::Group, members, true)
         }
     };
     if created {
+        let event = Event::ChannelCreated {
+            id,
+            kind,
+            name: name.map(|n| n.as_str().to_owned()),
+            members,
+            created_by: me.id,
+        };
+        state.outbox.record(&mut *tx, &[event]).await?;
         Notice::Channel { c: id }.publish(&mut *tx).await?;
     }
     tx.commit().await?;
     if created {
+        state.outbox.wake();
         tracing::info!(channel_id = %id, user_id = %me.id, "channel created");
     }
     Ok((channel(pool, me, id).await?, created))
@@ -220,7 +265,7 @@ async fn own_message(
         .await?
         .ok_or(ServerError::NotFound)?;
     require_member(pool, me, row.channel_id).await?;
-    if row.user_id != me.id {
+    if row.user_id != Some(me.id) {
         return Err(ServerError::Forbidden(
             "Only the author can change this message.",
         ));
@@ -240,7 +285,7 @@ pub async fn edit(state: &Chat, me: &User, id: Uuid, text: &str) -> Result<Messa
     let row = db::messages::edit(&mut *tx, id, text.as_str())
         .await?
         .ok_or(ServerError::NotFound)?;
-    updated(tx, row).await
+    updated(state, tx, row).await
 }
 
 pub async fn delete(state: &Chat, me: &User, id: Uuid) -> Result<Message, ServerError> {
@@ -251,11 +296,12 @@ pub async fn delete(state: &Chat, me: &User, id: Uuid) -> Result<Message, Server
     let row = db::messages::soft_delete(&mut *tx, id)
         .await?
         .ok_or(ServerError::NotFound)?;
-    updated(tx, row).await
+    updated(state, tx, row).await
 }
 
-/// Publishes a changed message and commits the change.
+/// Publishes a changed message (and queues its webhook event), and commits the change.
 async fn updated(
+    state: &Chat,
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     row: db::messages::MessageRow,
 ) -> Result<Message, ServerError> {
@@ -265,7 +311,12 @@ async fn updated(
     }
     .publish(&mut *tx)
     .await?;
+    state
+        .outbox
+        .record(&mut *tx, &[Event::MessageUpdated(row.clone())])
+        .await?;
     tx.commit().await?;
+    state.outbox.wake();
     Ok(message_view(row))
 }
 

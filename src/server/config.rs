@@ -1,6 +1,8 @@
 //! The chat's configuration, loaded and checked once at start-up from the environment:
-//! `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`) and the limits listed in
-//! [`LIMIT_VARIABLES`] and docs/API.md. The host reads its own (database, address, pages).
+//! `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`), the limits listed in
+//! [`LIMIT_VARIABLES`] and docs/API.md, and the server API's `PARLEY_SERVER_SECRET`,
+//! `PARLEY_WEBHOOK_URL` and `PARLEY_WEBHOOK_TIMEOUT_SECS`. The host reads its own (database,
+//! address, pages).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -8,7 +10,9 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::limits::{LimitSettings, Rate};
+use super::secret::{ServerSecret, MIN_SECRET_CHARS};
 use super::state::{ServeSettings, Settings};
+use super::webhook::WebhookSettings;
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -18,6 +22,11 @@ pub enum ConfigError {
         expected: &'static str,
         value: String,
     },
+    /// Said without the value: it is a secret.
+    #[error("PARLEY_SERVER_SECRET must be at least {MIN_SECRET_CHARS} characters long")]
+    WeakSecret,
+    #[error("PARLEY_WEBHOOK_URL needs PARLEY_SERVER_SECRET (webhooks are signed with it)")]
+    WebhooksWithoutSecret,
 }
 
 /// The chat's configuration for a host serving on `site_addr`.
@@ -122,6 +131,24 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
             .collect::<Result<_, _>>()?,
     };
     let serve = ServeSettings::default();
+    let server_secret = env("PARLEY_SERVER_SECRET")
+        .map(|secret| ServerSecret::new(secret).map_err(|_| ConfigError::WeakSecret))
+        .transpose()?;
+    let webhooks = match env("PARLEY_WEBHOOK_URL") {
+        None => None,
+        Some(_) if server_secret.is_none() => return Err(ConfigError::WebhooksWithoutSecret),
+        Some(url) => {
+            let mut webhooks = WebhookSettings::new(&url).ok_or_else(|| ConfigError::Invalid {
+                name: "PARLEY_WEBHOOK_URL".into(),
+                expected: "an http:// or https:// URL",
+                value: url.clone(),
+            })?;
+            if let Some(timeout) = seconds("PARLEY_WEBHOOK_TIMEOUT_SECS")? {
+                webhooks.timeout = timeout;
+            }
+            Some(webhooks)
+        }
+    };
     let mut sends = rate("PARLEY_SENDS", limits.sends)?;
     // The first name of the burst's variable keeps working.
     if let Some(burst) = number("PARLEY_SEND_BURST")? {
@@ -163,6 +190,8 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
             max_connections: number("PARLEY_MAX_CONNECTIONS")?
                 .map_or(serve.max_connections, |n| n as usize),
         },
+        server_secret,
+        webhooks,
     })
 }
 

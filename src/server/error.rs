@@ -20,6 +20,12 @@ pub enum ServerError {
     BadRequest(String),
     #[error("not signed in")]
     Unauthenticated,
+    /// `/api/server/*` without the server secret, or with a wrong one.
+    #[error("server secret missing or wrong")]
+    WrongServerSecret,
+    /// A user token that is malformed, forged or expired (401, as no session).
+    #[error(transparent)]
+    Token(#[from] super::token::TokenError),
     #[error("wrong username or password")]
     InvalidCredentials,
     #[error("username is taken")]
@@ -40,6 +46,8 @@ pub enum ServerError {
     MisdirectedRequest,
     #[error("request timed out")]
     RequestTimeout,
+    #[error("shutting down")]
+    ShuttingDown,
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -58,6 +66,11 @@ impl ServerError {
             Invalid(e) => ApiError::from(e.clone()),
             BadRequest(m) => ApiError::new(ErrorCode::BadRequest, m.clone()),
             Unauthenticated => ApiError::new(ErrorCode::Unauthenticated, "Please sign in."),
+            WrongServerSecret => ApiError::new(
+                ErrorCode::Unauthenticated,
+                "The server API needs `Authorization: Bearer <PARLEY_SERVER_SECRET>`.",
+            ),
+            Token(e) => ApiError::new(ErrorCode::Unauthenticated, format!("{}.", capitalised(e))),
             InvalidCredentials => {
                 ApiError::new(ErrorCode::InvalidCredentials, "Wrong username or password.")
             }
@@ -93,6 +106,10 @@ impl ServerError {
                 ErrorCode::RequestTimeout,
                 "The request took too long. Please try again.",
             ),
+            ShuttingDown => ApiError::new(
+                ErrorCode::Unavailable,
+                "The server is restarting. Please try again.",
+            ),
             Unavailable(_) | Identity(_) => ApiError::new(
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable. Please try again.",
@@ -109,6 +126,15 @@ impl ServerError {
             tracing::error!(error = %self, "request failed");
         }
     }
+}
+
+fn capitalised(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The one place an error code becomes an HTTP status.
@@ -169,6 +195,7 @@ impl IntoResponse for ServerError {
         let retry_after = match self {
             ServerError::RateLimited { retry_after } => Some(retry_after),
             ServerError::TooManyConnections => Some(Duration::from_secs(30)),
+            ServerError::ShuttingDown => Some(Duration::from_secs(1)),
             _ => None,
         };
         if let Some(retry_after) = retry_after {

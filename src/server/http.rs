@@ -3,9 +3,8 @@
 //! identity names.
 //! Errors: `{"error": {"code", "message"}}`. The table of endpoints is in README.md.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::Request;
-use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -17,38 +16,12 @@ use uuid::Uuid;
 
 use super::auth::{CurrentUser, Viewer};
 use super::error::{status_code, ServerError};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::state::Chat;
 use super::{chat, realtime};
 use crate::model::{
     ApiError, ChannelQuery, HistoryQuery, MessageEdit, NewChannel, NewMessage, ReadUpTo,
 };
-
-/// `Json` whose rejections use our error body.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ServerError))]
-pub struct ApiJson<T>(pub T);
-
-/// `Path` whose rejections (e.g. a malformed uuid) use our error body.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ServerError))]
-pub struct ApiPath<T>(pub T);
-
-/// `Query` whose rejections use our error body.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ServerError))]
-pub struct ApiQuery<T>(pub T);
-
-impl From<PathRejection> for ServerError {
-    fn from(rejection: PathRejection) -> Self {
-        ServerError::BadRequest(rejection.body_text())
-    }
-}
-
-impl From<QueryRejection> for ServerError {
-    fn from(rejection: QueryRejection) -> Self {
-        ServerError::BadRequest(rejection.body_text())
-    }
-}
 
 /// The chat's JSON API, WebSocket and SSE routes (merged by [`Chat::routes`]).
 pub fn api_routes() -> Router<Chat> {

@@ -12,8 +12,6 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -21,7 +19,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 
 use super::error::ServerError;
-use super::state::Chat;
+use super::lifecycle::Lifecycle;
 
 /// A sustained rate and the burst allowed on top of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +138,7 @@ fn limited(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Ser
 }
 
 impl Limits {
-    pub fn new(settings: LimitSettings) -> Arc<Self> {
+    pub fn new(settings: LimitSettings, lifecycle: &Lifecycle) -> Arc<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let limits = Arc::new(Self {
             sends: RateLimiter::keyed(settings.sends.quota()),
@@ -159,7 +157,7 @@ impl Limits {
         });
         // Forget keys whose buckets are full again, so the maps stay small.
         let weak = Arc::downgrade(&limits);
-        tokio::spawn(async move {
+        lifecycle.spawn_until_stopped(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
@@ -384,30 +382,6 @@ pub fn client_address(
     nearest
 }
 
-/// The client address of a request, as an extractor (see [`client_address`]).
-pub struct ClientAddress(pub IpAddr);
-
-impl<S> FromRequestParts<S> for ClientAddress
-where
-    Chat: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = Chat::from_ref(state);
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
-        Ok(Self(client_address(
-            state.limits.settings(),
-            peer,
-            &parts.headers,
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,7 +454,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_run_at_most_one_per_core() {
-        let limits = Limits::new(LimitSettings::default());
+        let limits = Limits::new(LimitSettings::default(), &Lifecycle::default());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let mut held = Vec::new();
         for _ in 0..cores {

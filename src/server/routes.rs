@@ -1,5 +1,5 @@
-//! What a host merges into its router: [`Chat::routes`] (the chat's JSON API, WebSocket, SSE
-//! and stylesheet), and [`protect`], the layers every page and API of a chat-hosting app
+//! What a host merges into its router: [`Chat::routes`] (the chat's JSON API, WebSocket, SSE,
+//! and the server API when its secret is set), and [`protect`], the layers every page and API of a chat-hosting app
 //! should sit behind (foreign hosts, cross-site writes, body size, time limits, JSON errors,
 //! security headers). Tests build exactly what the hosts build.
 
@@ -10,18 +10,25 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::state::Chat;
-use super::{http, security};
+use super::{http, security, server_api, style};
 
 /// Largest request body accepted anywhere (a 4,000-character message is far below it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 impl Chat {
-    /// The chat's routes, for any host state: `/api/chat/*` (JSON API, `ws`, `events`) and
-    /// `/api/users`. Server functions are served by the host's Leptos routes (leptos_axum
-    /// registers them) with [`Chat::provide_context`] in their context.
+    /// The chat's routes, for any host state: `/api/chat/*` (JSON API, `ws`, `events`),
+    /// `/api/users`, the stylesheet (`/parley.css`), and `/api/server/*` when
+    /// `PARLEY_SERVER_SECRET` is set (without it those paths are not routes at all: 404).
+    /// Server functions are served by the host's Leptos routes (leptos_axum registers them)
+    /// with [`Chat::provide_context`] in their context.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        http::api_routes()
+        let mut routes = http::api_routes();
+        if self.settings.server_secret.is_some() {
+            routes = routes.merge(server_api::routes());
+        }
+        routes
             .layer(middleware::from_fn(http::json_errors))
+            .merge(style::routes())
             .with_state(self.clone())
     }
 }

@@ -7,8 +7,11 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use super::identity::Identity;
+use super::lifecycle::Lifecycle;
 use super::limits::{LimitSettings, Limits};
 use super::realtime::Realtime;
+use super::secret::ServerSecret;
+use super::webhook::{self, Outbox, WebhookSettings};
 
 /// Request-independent settings derived from the configuration once at start-up.
 #[derive(Debug, Clone)]
@@ -28,6 +31,12 @@ pub struct Settings {
     pub socket_write_timeout: Duration,
     /// Connection-level limits of the HTTP server.
     pub serve: ServeSettings,
+    /// `PARLEY_SERVER_SECRET`: turns on the server API (`/api/server/*`) and user tokens, and
+    /// signs webhooks. `None`: the server API answers 404 and bearer tokens are not read.
+    pub server_secret: Option<ServerSecret>,
+    /// `PARLEY_WEBHOOK_URL` and its delivery settings: `None`, no webhook events are recorded.
+    /// Needs `server_secret` (the signing key).
+    pub webhooks: Option<WebhookSettings>,
 }
 
 impl Default for Settings {
@@ -39,6 +48,8 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             socket_write_timeout: Duration::from_secs(10),
             serve: ServeSettings::default(),
+            server_secret: None,
+            webhooks: None,
         }
     }
 }
@@ -102,6 +113,9 @@ impl Default for ServeSettings {
     }
 }
 
+/// How long [`Chat::shut_down`] waits for the chat's tasks and sockets.
+pub const SHUTDOWN_WITHIN: Duration = Duration::from_secs(20);
+
 /// One instance of the chat: the pool, the host's identity, settings, abuse limits and the
 /// realtime machinery. Cheap to clone. A host builds it once with [`Chat::start`], merges
 /// [`Chat::routes`] into its router and provides it to server functions
@@ -113,18 +127,27 @@ pub struct Chat {
     pub settings: Arc<Settings>,
     pub realtime: Realtime,
     pub limits: Arc<Limits>,
+    /// Every task the chat runs, and the token that stops them.
+    pub lifecycle: Lifecycle,
+    /// Where changes record their webhook events (a no-op when webhooks are off).
+    pub outbox: Outbox,
 }
 
 impl Chat {
     /// The chat of one server instance; starts its realtime tasks (call inside the runtime,
     /// after [`db::migrate`](super::db::migrate)).
     pub fn start(pool: PgPool, identity: impl Identity, settings: Settings) -> Self {
+        let lifecycle = Lifecycle::default();
+        let outbox = Outbox::new(settings.webhooks.is_some() && settings.server_secret.is_some());
+        start_webhook_worker(&pool, &settings, &outbox, &lifecycle);
         Self {
-            realtime: Realtime::start(pool.clone()),
-            limits: Limits::new(settings.limits.clone()),
+            realtime: Realtime::start(pool.clone(), outbox.clone(), &lifecycle),
+            limits: Limits::new(settings.limits.clone(), &lifecycle),
             identity: Arc::new(identity),
             pool,
             settings: Arc::new(settings),
+            lifecycle,
+            outbox,
         }
     }
 
@@ -135,10 +158,49 @@ impl Chat {
         leptos::prelude::provide_context(self.clone());
     }
 
-    /// Stops taking part in presence (this instance's users who have no socket elsewhere go
-    /// offline now); call after the server has stopped, before closing the pool.
+    /// Begins the shutdown: WebSockets finish answering the sends they hold and close with
+    /// 1001 (clients reconnect elsewhere and resume), event streams end, new sockets and sends
+    /// are refused with 503, the writers commit what is queued. Call it when the host's
+    /// shutdown signal arrives, so sockets close while the HTTP server drains.
+    pub fn stop(&self) {
+        self.lifecycle.stop();
+    }
+
+    /// Stops (if not yet) and waits for every task and socket of the chat (at most
+    /// [`SHUTDOWN_WITHIN`]), then takes this instance out of presence (its users who have no
+    /// socket elsewhere go offline now). Call after the HTTP server has stopped, before
+    /// closing the pool.
     pub async fn shut_down(&self) {
+        if !self.lifecycle.finish(SHUTDOWN_WITHIN).await {
+            tracing::warn!("some chat tasks were still running at shutdown");
+        }
         self.realtime.shut_down(&self.pool).await;
+    }
+}
+
+/// Spawns the webhook worker when webhooks are on: the one background task of the outbox,
+/// under the chat's lifecycle (it stops when shutdown begins, or when the pool closes).
+fn start_webhook_worker(
+    pool: &PgPool,
+    settings: &Settings,
+    outbox: &Outbox,
+    lifecycle: &Lifecycle,
+) {
+    let (Some(webhooks), Some(secret), true) = (
+        settings.webhooks.clone(),
+        settings.server_secret.clone(),
+        outbox.enabled(),
+    ) else {
+        return;
+    };
+    match webhook::Worker::new(pool.clone(), webhooks, secret, outbox.clone()) {
+        Ok(worker) => {
+            // Deliveries in flight when it stops keep their lease: another instance (or this
+            // one after a restart) sends them again.
+            let stopping = lifecycle.clone();
+            lifecycle.spawn(worker.run(async move { stopping.stopped().await }));
+        }
+        Err(error) => tracing::error!(%error, "webhooks are off: no HTTP client"),
     }
 }
 

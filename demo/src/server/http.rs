@@ -6,12 +6,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use parley::server::http::ApiJson;
-use parley::server::limits::ClientAddress;
+use parley::server::extract::{ApiJson, ClientAddress};
 use parley::server::{Chat, CurrentUser, ServerError};
 
 use super::accounts::{with_cookie, Accounts};
-use super::router::DemoState;
+use super::state::DemoState;
 use crate::model::{LoginInput, SignupInput};
 
 pub fn routes() -> Router<DemoState> {

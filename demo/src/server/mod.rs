@@ -10,7 +10,9 @@ pub mod http;
 pub mod identity;
 pub mod router;
 pub mod seed;
+pub mod state;
 
 pub use accounts::{AccountSettings, Accounts};
 pub use config::Config;
-pub use router::{router, DemoState};
+pub use router::router;
+pub use state::DemoState;

@@ -2,31 +2,22 @@
 //! chat's routes merged in, its state reaching the chat through `FromRef`, the chat provided
 //! to server functions and pages, all behind the chat's protections. Tests build exactly this.
 
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
-use parley::server::{routes, Chat};
+use parley::server::routes;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use super::accounts::{encode_query_value, Accounts};
 use super::http;
+use super::state::DemoState;
 use crate::app::{shell, App};
-
-/// Everything the demo's handlers share. The chat and the accounts are reached from it with
-/// `State<Chat>` / `State<Accounts>` (`FromRef`).
-#[derive(Clone, FromRef)]
-pub struct DemoState {
-    pub leptos_options: LeptosOptions,
-    pub chat: Chat,
-    pub accounts: Accounts,
-}
 
 pub fn router(state: DemoState) -> Router {
     let routes = generate_route_list(App);

@@ -164,6 +164,29 @@ impl TestApp {
         }
     }
 
+    /// A request with any headers (e.g. `Authorization`) and an optional JSON body.
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = match body {
+            Some(body) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send_request(builder.body(body).expect("valid test request"))
+            .await
+    }
+
     pub async fn post_json(&self, path: &str, body: Value, cookie: Option<&str>) -> TestResponse {
         self.request(
             Method::POST,

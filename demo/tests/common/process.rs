@@ -12,6 +12,11 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// The server with more environment variables (the chat's `PARLEY_*` settings).
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Self {
         let addr = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
             probe.local_addr().expect("address")
@@ -24,6 +29,7 @@ impl Server {
             .env("RUST_LOG", "warn")
             .env("PARLEY_SENDS_PER_MINUTE", "1000000")
             .env("PARLEY_SEND_BURST", "100000")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("server starts");
@@ -36,6 +42,27 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { child, addr }
+    }
+
+    /// SIGTERM, as an orchestrator stops an instance: waits for the process to end (at most
+    /// 60 s) and returns whether it exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(sent, "SIGTERM sent");
+        let started = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.success(),
+                Ok(None) if started.elapsed() < Duration::from_secs(60) => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                _ => return false,
+            }
+        }
     }
 
     /// SIGKILL: no shutdown, no flush, no goodbye.
@@ -60,11 +87,22 @@ pub async fn http(
     cookie: &str,
     body: Option<&str>,
 ) -> (u16, String) {
+    http_with(addr, method, path, &format!("Cookie: {cookie}"), body).await
+}
+
+/// [`http`] with any header line (`Name: value`) instead of the cookie.
+pub async fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    header: &str,
+    body: Option<&str>,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = body.unwrap_or("");
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{header}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );

@@ -54,6 +54,7 @@ pub async fn create_group(
     Ok(id)
 }
 
+/// Adds the first members of a new channel.
 async fn add_members(
     db: impl PgExecutor<'_>,
     channel_id: Uuid,
@@ -142,19 +143,14 @@ pub async fn summaries(
     Ok(rows
         .into_iter()
         .map(|r| {
-            let last_message = match (
-                r.lm_id,
-                r.lm_seq,
-                r.lm_user_id,
-                r.lm_created_at,
-                r.lm_updated_at,
-            ) {
-                (Some(id), Some(seq), Some(author), Some(created_at), Some(updated_at)) => {
+            let last_message = match (r.lm_id, r.lm_seq, r.lm_created_at, r.lm_updated_at) {
+                (Some(id), Some(seq), Some(created_at), Some(updated_at)) => {
                     Some(message_view(MessageRow {
                         id,
                         channel_id: r.id,
                         seq,
-                        user_id: author,
+                        // None for a system message as for no message: `lm_id` tells them apart.
+                        user_id: r.lm_user_id,
                         text: r.lm_text.unwrap_or_default(),
                         created_at,
                         updated_at,
@@ -165,11 +161,7 @@ pub async fn summaries(
             };
             ChannelSummary {
                 id: r.id,
-                kind: if r.kind == "dm" {
-                    ChannelKind::Dm
-                } else {
-                    ChannelKind::Group
-                },
+                kind: kind_of(&r.kind),
                 name: r.name,
                 members: r.members.0,
                 created_at: r.created_at,
@@ -361,4 +353,123 @@ pub async fn last_seq_for_member(
     )
     .fetch_optional(db)
     .await
+}
+
+/// Whether there is such a channel.
+pub async fn exists(db: impl PgExecutor<'_>, channel_id: Uuid) -> Result<bool, sqlx::Error> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT 1 AS "one!" FROM chat_channels WHERE id = $1"#,
+        channel_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// A channel's kind, locked until the transaction ends (member changes of one channel take
+/// turns); `None` when there is no such channel.
+pub async fn lock_kind(
+    tx: &mut PgConnection,
+    channel_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT kind FROM chat_channels WHERE id = $1 FOR NO KEY UPDATE",
+        channel_id
+    )
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// Adds members to an existing channel (those already in are left as they are); they join
+/// having read everything before them, so its history is not all unread. Returns who was
+/// added.
+pub async fn join(
+    tx: &mut PgConnection,
+    channel_id: Uuid,
+    users: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "INSERT INTO chat_members (channel_id, user_id, last_read_seq, last_read_at)
+         SELECT c.id, u.id, c.last_seq, now()
+           FROM chat_channels c, unnest($2::uuid[]) AS u(id)
+          WHERE c.id = $1
+         ON CONFLICT (channel_id, user_id) DO NOTHING
+         RETURNING user_id",
+        channel_id,
+        users
+    )
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// Removes members from a channel; returns who was removed (those who were in).
+pub async fn leave(
+    tx: &mut PgConnection,
+    channel_id: Uuid,
+    users: &[Uuid],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "DELETE FROM chat_members WHERE channel_id = $1 AND user_id = ANY($2) RETURNING user_id",
+        channel_id,
+        users
+    )
+    .fetch_all(&mut *tx)
+    .await
+}
+
+/// How many members a channel has.
+pub async fn member_count(db: impl PgExecutor<'_>, channel_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM chat_members WHERE channel_id = $1"#,
+        channel_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A channel as the host's backend sees it: no member's own standing.
+pub struct ChannelInfo {
+    pub id: Uuid,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub members: Vec<User>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_message_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_seq: i64,
+}
+
+/// One channel and its members, whoever asks.
+pub async fn info(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+) -> Result<Option<ChannelInfo>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
+                  coalesce((SELECT json_agg(json_build_object('id', u.id, 'username', u.username,
+                                                           'display_name', u.display_name)
+                                         ORDER BY lower(u.display_name), u.id)
+                              FROM chat_members cm JOIN chat_users u ON u.id = cm.user_id
+                             WHERE cm.channel_id = c.id), '[]') AS "members!: Json<Vec<User>>"
+             FROM chat_channels c WHERE c.id = $1"#,
+        channel_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| ChannelInfo {
+        id: r.id,
+        kind: kind_of(&r.kind),
+        name: r.name,
+        members: r.members.0,
+        created_at: r.created_at,
+        last_message_at: r.last_message_at,
+        last_seq: r.last_seq,
+    }))
+}
+
+fn kind_of(kind: &str) -> ChannelKind {
+    if kind == "dm" {
+        ChannelKind::Dm
+    } else {
+        ChannelKind::Group
+    }
 }

@@ -1,19 +1,23 @@
 //! The `messages` table: sending (sequence, insert, activity bump), history pages, edits,
-//! soft deletes and 1:1 read receipts.
+//! soft deletes and 1:1 read receipts. A message without `user_id` is a system message (the
+//! server API's); unread counts never count those (`user_id <> me` is not true of NULL).
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use crate::model::Message;
 
-/// Stored message columns, as every query here selects them.
-#[derive(Clone)]
+/// Stored message columns, as every query here selects them (and as a webhook event keeps
+/// them: the field names are the column names, see `store_batch`).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MessageRow {
     pub id: Uuid,
     pub channel_id: Uuid,
     pub seq: i64,
-    pub user_id: Uuid,
+    /// `None` for a system message.
+    pub user_id: Option<Uuid>,
     pub text: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -47,8 +51,8 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<MessageRow
 
 /// Takes the channel's next sequence number and bumps its activity time. Run inside the send
 /// transaction: the row lock it takes orders sends within one channel (commit order = seq
-/// order) while sends to other channels proceed in parallel.
-pub async fn next_seq(tx: &mut PgConnection, channel_id: Uuid) -> Result<i64, sqlx::Error> {
+/// order) while sends to other channels proceed in parallel. `None`: no such channel.
+pub async fn next_seq(tx: &mut PgConnection, channel_id: Uuid) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar!(
         "UPDATE chat_channels
             SET last_seq = last_seq + 1, last_message_at = now(), updated_at = now()
@@ -56,17 +60,18 @@ pub async fn next_seq(tx: &mut PgConnection, channel_id: Uuid) -> Result<i64, sq
       RETURNING last_seq",
         channel_id
     )
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await
 }
 
-/// Inserts a message unless its id exists (a concurrent retry); `None` in that case.
+/// Inserts a message unless its id exists (a concurrent retry); `None` in that case. Without
+/// `user_id` it is a system message.
 pub async fn insert(
     tx: &mut PgConnection,
     id: Uuid,
     channel_id: Uuid,
     seq: i64,
-    user_id: Uuid,
+    user_id: Option<Uuid>,
     text: &str,
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
@@ -176,7 +181,9 @@ pub struct Sends {
 /// - every sender's read mark moves to their newest message;
 /// - one `NOTIFY` per 64 channels on `bus` carries the ranges and, when the payload stays
 ///   below PostgreSQL's 8,000-byte limit, the new rows themselves, so listeners need not
-///   load them.
+///   load them;
+/// - with `webhooks`, each new row is queued as a `message.new` webhook event (its columns as
+///   [`MessageRow`] reads them), in the same statement and so the same transaction.
 ///
 /// An id stored concurrently by another transaction makes the whole statement fail with a
 /// unique violation (nothing stored); the caller then stores the sends one at a time.
@@ -184,6 +191,7 @@ pub async fn store_batch(
     db: impl PgExecutor<'_>,
     sends: &Sends,
     bus: &str,
+    webhooks: bool,
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"WITH input AS (
@@ -239,8 +247,12 @@ pub async fn store_batch(
             SELECT pg_notify($5, CASE WHEN octet_length(with_rows) <= 7900
                                       THEN with_rows ELSE bare END)
               FROM notices
+        ), hooked AS (
+            -- Runs whether or not anything reads it (a data-modifying WITH always does).
+            INSERT INTO chat_webhook_events (id, kind, data)
+            SELECT gen_random_uuid(), 'message.new', to_jsonb(i) FROM inserted i WHERE $6
         )
-        SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!", user_id AS "user_id!",
+        SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!", user_id AS "user_id?",
                text AS "text!", created_at AS "created_at!", updated_at AS "updated_at!",
                deleted AS "deleted!", (SELECT count(*) FROM notified) AS "notices!"
           FROM inserted
@@ -250,7 +262,8 @@ pub async fn store_batch(
         &sends.channel_ids,
         &sends.user_ids,
         &sends.texts,
-        bus
+        bus,
+        webhooks
     )
     .fetch_all(db)
     .await?;
@@ -304,7 +317,7 @@ pub async fn replay(
     sqlx::query_as!(
         MessageRow,
         r#"SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!",
-                  user_id AS "user_id!", text AS "text!", created_at AS "created_at!",
+                  user_id AS "user_id?", text AS "text!", created_at AS "created_at!",
                   updated_at AS "updated_at!", deleted AS "deleted!"
              FROM (SELECT m.*, r.ord,
                           sum(octet_length(m.text)) OVER (ORDER BY r.ord, m.seq) AS running

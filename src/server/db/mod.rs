@@ -5,6 +5,7 @@ pub mod channels;
 pub mod messages;
 pub mod presence;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::PgPool;

@@ -96,3 +96,32 @@ pub async fn count_existing(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<i64
     .fetch_one(db)
     .await
 }
+
+/// A chat user with the host's id for them.
+pub struct UserRow {
+    pub id: Uuid,
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+}
+
+impl UserRow {
+    pub fn user(&self) -> User {
+        User {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+}
+
+/// The chat user with this id, if any.
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, external_id, username, display_name FROM chat_users WHERE id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await
+}

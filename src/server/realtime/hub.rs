@@ -299,6 +299,16 @@ impl Hub {
         }
     }
 
+    /// Ends every SSE stream of `channel_id` that `user_id` opened: they left the channel.
+    pub fn end_channel_streams(&self, channel_id: Uuid, user_id: Uuid) {
+        let registry = self.lock();
+        for sink in registry.by_channel.get(&channel_id).into_iter().flatten() {
+            if sink.held_by(user_id, None) {
+                sink.stop.stop(crate::model::event::close::GOING_AWAY);
+            }
+        }
+    }
+
     /// Queues `frame` to every connection here (e.g. `resync` after the bus link dropped).
     pub fn to_everyone(&self, frame: &Frame) {
         let registry = self.lock();

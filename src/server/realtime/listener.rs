@@ -14,19 +14,21 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::hub::{Frame, Hub};
-use super::{Notice, NoticeRow, BUS};
 use crate::model::event::close;
 use crate::model::{ChannelSummary, Message, ServerEvent};
+use crate::server::bus::{Notice, NoticeRow, BUS};
 use crate::server::db::{self, messages::message_view};
+use crate::server::lifecycle::Lifecycle;
 
 /// Notices handled together (their rows are loaded in one query).
 const MAX_NOTICES: usize = 1024;
-/// Membership lists kept; membership never changes after a channel is created.
+/// Membership lists kept. A list is forgotten when its channel's members change (a `members`
+/// notice, which every instance hears before any later event of that channel).
 const MAX_CACHED_CHANNELS: usize = 50_000;
 
-pub fn start(pool: PgPool, hub: Arc<Hub>) {
-    let states = States::start(pool.clone(), hub.clone());
-    tokio::spawn(async move {
+pub fn start(pool: PgPool, hub: Arc<Hub>, lifecycle: &Lifecycle) {
+    let states = States::start(pool.clone(), hub.clone(), lifecycle);
+    lifecycle.spawn_until_stopped(async move {
         let mut backoff = Duration::from_millis(100);
         // Sockets were told the service is down (once per outage, not at every retry).
         let mut outage_announced = false;
@@ -150,7 +152,9 @@ async fn deliver(
             Notice::Updated { c, .. } | Notice::Read { c, .. } | Notice::Typing { c, .. } => {
                 channels.insert(*c);
             }
-            Notice::Channel { c } => {
+            // Loaded afresh below, after the change: events of this batch (even those committed
+            // before it) go to the members as they are now, never to someone removed.
+            Notice::Channel { c } | Notice::Members { c, .. } => {
                 members.0.remove(c);
                 channels.insert(*c);
             }
@@ -260,6 +264,16 @@ async fn deliver_one(
             changed.insert(c);
         }
         Notice::Channel { c } => states.added(c, members.of(&c)),
+        Notice::Members { c, added, removed } => {
+            for user in removed {
+                hub.end_channel_streams(c, user);
+            }
+            if !added.is_empty() {
+                states.added(c, Arc::new(added));
+            }
+            // The others' read marks ("Seen") may move with who is in.
+            changed.insert(c);
+        }
         Notice::Presence { u, on, at } => {
             let peers = db::channels::peers(pool, u).await?;
             let frame = Frame::new(&ServerEvent::Presence {
@@ -294,7 +308,8 @@ type Changed = BTreeMap<Uuid, Arc<Vec<Uuid>>>;
 enum Work {
     /// Send these channels' `channel_state` to their connected members.
     States(Changed),
-    /// A channel was created with these members: send them `channel_added`.
+    /// These members joined a channel (all of them when it was created): send them
+    /// `channel_added`.
     Added(Uuid, Arc<Vec<Uuid>>),
 }
 
@@ -307,9 +322,9 @@ enum Work {
 struct States(mpsc::UnboundedSender<Work>);
 
 impl States {
-    fn start(pool: PgPool, hub: Arc<Hub>) -> Self {
+    fn start(pool: PgPool, hub: Arc<Hub>, lifecycle: &Lifecycle) -> Self {
         let (requests, mut queue) = mpsc::unbounded_channel::<Work>();
-        tokio::spawn(async move {
+        lifecycle.spawn_until_stopped(async move {
             while let Some(first) = queue.recv().await {
                 let mut changed = Changed::new();
                 let mut added = Vec::new();

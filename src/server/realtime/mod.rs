@@ -7,80 +7,18 @@ pub mod hub;
 mod listener;
 mod presence;
 pub mod sse;
-pub mod writer;
 pub mod ws;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::db;
+use super::lifecycle::Lifecycle;
+use super::store::Writer;
+use super::webhook::Outbox;
 pub use hub::Hub;
-pub use writer::Writer;
-
-/// The `LISTEN`/`NOTIFY` channel every instance shares.
-pub const BUS: &str = "parley_events";
-
-/// A new message as a `messages` notice carries it: id, channel, seq, sender, text, time.
-pub type NoticeRow = (Uuid, Uuid, i64, Uuid, String, DateTime<Utc>);
-
-/// What travels on the bus: ids and sequences, and new messages when they fit in the payload.
-/// Listeners load the rest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
-pub enum Notice {
-    /// New messages: `(channel, first seq, last seq)` per channel (at most 64 channels per
-    /// notice), and the rows themselves, per channel, when the payload stays below
-    /// PostgreSQL's 8,000-byte limit. Written by `db::messages::store_batch`.
-    Messages {
-        r: Vec<(Uuid, i64, i64)>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        m: Vec<Vec<NoticeRow>>,
-    },
-    /// A message was edited or deleted.
-    Updated {
-        c: Uuid,
-        id: Uuid,
-    },
-    /// A member's read mark moved.
-    Read {
-        c: Uuid,
-        u: Uuid,
-    },
-    /// A channel was created.
-    Channel {
-        c: Uuid,
-    },
-    Presence {
-        u: Uuid,
-        on: bool,
-        at: Option<DateTime<Utc>>,
-    },
-    Typing {
-        c: Uuid,
-        u: Uuid,
-    },
-    /// A session of user `u` ended (signed out, revoked): the one the host names `s`, or every
-    /// session of `u` when absent. Their connections close with 4001.
-    SessionEnded {
-        u: Uuid,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        s: Option<String>,
-    },
-}
-
-impl Notice {
-    /// Publishes on the bus; inside a transaction it is delivered when (and only if) it commits.
-    pub async fn publish(&self, db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
-        // Plain data: serializing cannot fail.
-        let payload = serde_json::to_string(self).unwrap_or_default();
-        db::presence::notify(db, BUS, &payload).await
-    }
-}
 
 /// This instance's realtime machinery. Cheap to clone.
 #[derive(Clone)]
@@ -92,13 +30,14 @@ pub struct Realtime {
 }
 
 impl Realtime {
-    /// Starts the writer, the bus listener and the presence keeper on the current runtime.
-    pub fn start(pool: PgPool) -> Self {
+    /// Starts the writer (queuing webhook events in `outbox`), the bus listener and the
+    /// presence keeper on the current runtime, under the chat's lifecycle.
+    pub fn start(pool: PgPool, outbox: Outbox, lifecycle: &Lifecycle) -> Self {
         let hub = Arc::new(Hub::default());
         let instance_id = Uuid::new_v4();
-        let writer = Writer::start(pool.clone());
-        let presence = presence::start(pool.clone(), hub.clone(), instance_id);
-        listener::start(pool, hub.clone());
+        let writer = Writer::start(pool.clone(), outbox, lifecycle);
+        let presence = presence::start(pool.clone(), hub.clone(), instance_id, lifecycle);
+        listener::start(pool, hub.clone(), lifecycle);
         tracing::info!(%instance_id, "realtime started");
         Self {
             hub,

@@ -11,18 +11,26 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::{Hub, Notice};
+use super::Hub;
 use crate::model::Presence;
+use crate::server::bus::Notice;
 use crate::server::db;
+use crate::server::lifecycle::Lifecycle;
 
 /// How often the heartbeat is written.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// An instance silent this long is presumed dead; its users go offline.
 const STALE_SECONDS: f64 = 30.0;
 
-pub fn start(pool: PgPool, hub: Arc<Hub>, instance_id: Uuid) -> mpsc::UnboundedSender<Uuid> {
+pub fn start(
+    pool: PgPool,
+    hub: Arc<Hub>,
+    instance_id: Uuid,
+    lifecycle: &Lifecycle,
+) -> mpsc::UnboundedSender<Uuid> {
     let (changed, mut changes) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
+    // Stopped at an await: what it was writing, `leave` rewrites at shutdown.
+    lifecycle.spawn_until_stopped(async move {
         // Users whose stored presence may be out of date (a write failed, or is due).
         let mut dirty: HashSet<Uuid> = HashSet::new();
         let mut tick = tokio::time::interval(HEARTBEAT);

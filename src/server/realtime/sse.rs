@@ -2,7 +2,8 @@
 //! that only listen. Members only (404 otherwise). Each `message` event's `id:` is its channel
 //! sequence, so a reconnecting `EventSource` sends `Last-Event-ID` and gets exactly what it
 //! missed: the stream fills any gap from the table and never repeats a sequence. The stream
-//! ends when its session does (signed out on any instance, or expired).
+//! ends when its session does (signed out on any instance, or expired) and when its user
+//! leaves the channel.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -21,8 +22,9 @@ use crate::model::event::{MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME};
 use crate::model::{Message, ServerEvent};
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
-use crate::server::http::ApiQuery;
-use crate::server::limits::{ClientAddress, SocketSlot};
+use crate::server::extract::{ApiQuery, ClientAddress};
+use crate::server::lifecycle::Lifecycle;
+use crate::server::limits::SocketSlot;
 use crate::server::state::Chat;
 
 #[derive(Debug, Deserialize)]
@@ -68,8 +70,12 @@ pub async fn events(
     let last_seq = db::channels::last_seq_for_member(&state.pool, channel_id, me.id)
         .await?
         .ok_or(ServerError::NotFound)?;
+    if state.lifecycle.is_stopping() {
+        return Err(ServerError::ShuttingDown);
+    }
     let mut feed = Feed {
         pool: state.pool.clone(),
+        lifecycle: state.lifecycle.clone(),
         channel_id,
         // A resume point past the newest message is the newest message (and keeps the
         // arithmetic of `fill` far from overflow).
@@ -92,6 +98,9 @@ pub async fn events(
 
 struct Feed {
     pool: PgPool,
+    /// The chat's lifecycle: the stream ends when shutdown begins (clients reconnect with
+    /// `Last-Event-ID`).
+    lifecycle: Lifecycle,
     channel_id: Uuid,
     /// The newest sequence sent (or the resume point).
     last_seq: i64,
@@ -108,6 +117,18 @@ impl Feed {
     /// Loads the messages after `last_seq` from the table: at most [`MAX_REPLAY`] messages and
     /// [`MAX_REPLAY_BYTES_PER_FRAME`] bytes of text at a time, so a stream that is read slowly
     /// holds a bounded backlog; the rest is loaded when this is sent.
+    /// [`Feed::fill`] inside the stream: a failure is logged where every error of the chat is
+    /// (`ServerError::log`) and ends the stream; the client reconnects with `Last-Event-ID`.
+    async fn refill(&mut self) -> Option<()> {
+        match self.fill().await {
+            Ok(()) => Some(()),
+            Err(e) => {
+                ServerError::from(e).log();
+                None
+            }
+        }
+    }
+
     async fn fill(&mut self) -> Result<(), sqlx::Error> {
         let rows = db::messages::replay(
             &self.pool,
@@ -142,12 +163,16 @@ impl Feed {
                 return Some(to_event(&Frame::new(&event)));
             }
             if self.more {
-                self.fill().await.ok()?;
+                self.refill().await?;
                 continue;
             }
             let frame = tokio::select! {
-                // Too slow, or the session ended: the stream ends.
+                // Stopping wins over a frame that is ready too: a member removed from the
+                // channel is stopped before its next event is queued, and must not get it.
+                biased;
+                // Too slow, the session ended, or no longer a member: the stream ends.
                 _ = self.registration.stop.stopped() => return None,
+                () = self.lifecycle.stopped() => return None,
                 () = tokio::time::sleep_until(self.session_ends) => return None,
                 frame = self.registration.frames.recv() => frame?,
             };
@@ -161,8 +186,8 @@ impl Feed {
                     return Some(to_event(&frame));
                 }
                 // A gap (a missed notice), or the instance lost its bus link: read the table.
-                Some(_) => self.fill().await.ok()?,
-                None if frame.kind == ServerEvent::Resync.kind() => self.fill().await.ok()?,
+                Some(_) => self.refill().await?,
+                None if frame.kind == ServerEvent::Resync.kind() => self.refill().await?,
                 None => return Some(to_event(&frame)),
             }
         }

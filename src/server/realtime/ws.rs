@@ -1,9 +1,12 @@
 //! `GET /api/chat/ws`: the WebSocket. The upgrade needs the session cookie (401), a same-site
 //! `Origin` (403: browsers send cookies on cross-site upgrades) and a free socket slot for the
-//! user and the address (429). Then the connection speaks [`ClientEvent`]/[`ServerEvent`] JSON
-//! frames: events from the hub and answers to its own frames, all through its one bounded queue;
-//! a ping every 25 s, a close after 60 s of silence, at its session's end (4001) and when a
-//! write stalls (4008).
+//! user and the address (429). When the server API is on, an upgrade without a session is
+//! accepted too and must then send `hello` with a user `token` within 10 s (never in the URL);
+//! an expired, forged or missing token closes it with 4001 (no `Origin` check then: a token is
+//! not sent by browsers on their own, as cookies are). Then the connection speaks
+//! [`ClientEvent`]/[`ServerEvent`] JSON frames: events from the hub and answers to its own
+//! frames, all through its one bounded queue; a ping every 25 s, a close after 60 s of silence,
+//! at its session's (or token's) end (4001) and when a write stalls (4008).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -13,22 +16,24 @@ use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use super::hub::{Frame, Registration};
-use super::writer::Draft;
-use super::Notice;
 use crate::model::event::{
     close, MAX_CURSORS, MAX_FRAME_BYTES, MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME,
     MAX_REPLAY_PER_FRAME, PROTOCOL_VERSION,
 };
 use crate::model::{ApiError, ClientEvent, Cursor, ErrorCode, MessageText, ServerEvent, User};
 use crate::server::auth::{self, Viewer};
+use crate::server::bus::Notice;
 use crate::server::chat;
 use crate::server::db::{self, messages::message_view};
 use crate::server::error::ServerError;
-use crate::server::limits::{Action, ClientAddress, SocketSlot};
+use crate::server::extract::ClientAddress;
+use crate::server::limits::{Action, SocketSlot};
 use crate::server::state::Chat;
+use crate::server::store::Draft;
 
 const PING_EVERY: Duration = Duration::from_secs(25);
 const IDLE_AFTER: Duration = Duration::from_secs(60);
@@ -40,6 +45,8 @@ const TYPING_EVERY: Duration = Duration::from_millis(1000);
 const READ_WHEN_BELOW: usize = 64;
 /// Socket buffers: small, so idle connections stay cheap (DESIGN.md measures ~6 KB each).
 const BUFFER_BYTES: usize = 4 * 1024;
+/// How long a connection opened without a session may take to send its `hello` with a token.
+const HELLO_WITHIN: Duration = Duration::from_secs(10);
 
 pub async fn websocket(
     State(state): State<Chat>,
@@ -47,27 +54,140 @@ pub async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
-    auth::require_same_origin(&state.settings, &headers)?;
-    let session = state
-        .viewer(&headers)
-        .await?
-        .ok_or(ServerError::Unauthenticated)?;
+    let tokens = state.settings.server_secret.is_some();
+    if !tokens {
+        auth::require_same_origin(&state.settings, &headers)?;
+    }
+    if state.lifecycle.is_stopping() {
+        return Err(ServerError::ShuttingDown);
+    }
+    let upgrade = upgrade
+        .read_buffer_size(BUFFER_BYTES)
+        .write_buffer_size(BUFFER_BYTES)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES);
+    let Some(session) = state.viewer(&headers).await? else {
+        if !tokens {
+            return Err(ServerError::Unauthenticated);
+        }
+        // No session: the client may hold a user token, which it sends in `hello`. The
+        // address's slot bounds how many such connections wait at once.
+        let slot = address_slot(&state, address)?;
+        return Ok(upgrade.on_upgrade(move |socket| {
+            // Counted by the chat's lifecycle: shutdown waits for this socket to close.
+            let lifecycle = state.lifecycle.clone();
+            lifecycle.track(hello_first(state, slot, address, socket))
+        }));
+    };
+    if tokens {
+        auth::require_same_origin(&state.settings, &headers)?;
+    }
+    admit(&state, &session)?;
+    let slot = address_slot(&state, address)?;
+    Ok(upgrade.on_upgrade(move |socket| {
+        // Counted by the chat's lifecycle: shutdown waits for this socket to close.
+        let lifecycle = state.lifecycle.clone();
+        lifecycle.track(run(state, session, slot, address, socket, None))
+    }))
+}
+
+/// The person's own limits on sockets: upgrades per minute, sockets held.
+fn admit(state: &Chat, session: &Viewer) -> Result<(), ServerError> {
     state.limits.check(Action::Connect, session.user.id)?;
     let limits = state.limits.settings();
     if state.realtime.hub.sockets_of(session.user.id) >= limits.sockets_per_user {
         tracing::info!(user_id = %session.user.id, "too many sockets for one user");
         return Err(ServerError::TooManyConnections);
     }
-    let Some(slot) = state.limits.socket_slot(address) else {
+    Ok(())
+}
+
+fn address_slot(state: &Chat, address: IpAddr) -> Result<SocketSlot, ServerError> {
+    state.limits.socket_slot(address).ok_or_else(|| {
         tracing::info!(%address, "too many sockets for one address");
-        return Err(ServerError::TooManyConnections);
+        ServerError::TooManyConnections
+    })
+}
+
+/// A connection opened without a session: its first frame must be `hello` with a valid user
+/// token, within [`HELLO_WITHIN`]; it is then served as that person, the `hello` answered as
+/// usual. Otherwise it is closed with 4001 (1013 when the token could not be checked, or the
+/// person holds too many sockets).
+async fn hello_first(state: Chat, slot: SocketSlot, address: IpAddr, mut socket: WebSocket) {
+    let authenticated = tokio::select! {
+        authenticated = authenticate_hello(&state, &mut socket) => authenticated,
+        () = state.lifecycle.stopped() => {
+            Err(Some((close::GOING_AWAY, "the server is going away; reconnect")))
+        }
     };
-    Ok(upgrade
-        .read_buffer_size(BUFFER_BYTES)
-        .write_buffer_size(BUFFER_BYTES)
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run(state, session, slot, address, socket)))
+    match authenticated {
+        Ok((session, hello)) => run(state, session, slot, address, socket, Some(hello)).await,
+        Err(None) => {} // the peer left, or spoke no text
+        Err(Some(closing)) => {
+            tracing::debug!(%address, ?closing, "websocket refused");
+            send_close(&mut socket, closing).await;
+        }
+    }
+}
+
+/// The person a connection's first frame names by its token, and that frame; `Err(None)` when
+/// the peer is gone.
+async fn authenticate_hello(
+    state: &Chat,
+    socket: &mut WebSocket,
+) -> Result<(Viewer, Utf8Bytes), Option<Closing>> {
+    let refused = |reason: &'static str| Some((close::UNAUTHENTICATED, reason));
+    let unavailable = |error: ServerError, reason: &'static str| {
+        error.log();
+        Some((close::TRY_AGAIN_LATER, reason))
+    };
+    let text = match tokio::time::timeout(HELLO_WITHIN, first_text(socket)).await {
+        Ok(Some(text)) => text,
+        Ok(None) => return Err(None),
+        Err(_) => return Err(refused("no hello with a token; sign in")),
+    };
+    let Ok(ClientEvent::Hello {
+        token: Some(token), ..
+    }) = serde_json::from_str::<ClientEvent>(text.as_str())
+    else {
+        return Err(refused("the first frame must be a hello with a token"));
+    };
+    let session = match state.token_viewer(&token.0).await {
+        Ok(session) => session,
+        Err(ServerError::Token(_) | ServerError::Unauthenticated) => {
+            return Err(refused("the token is not valid or has expired"));
+        }
+        Err(e) => {
+            return Err(unavailable(
+                e,
+                "the service is unavailable; reconnect later",
+            ))
+        }
+    };
+    admit(state, &session).map_err(|e| unavailable(e, "too many connections; reconnect later"))?;
+    Ok((session, text))
+}
+
+/// The first text frame (pings and pongs skipped); `None` when the peer leaves or sends
+/// anything else.
+async fn first_text(socket: &mut WebSocket) -> Option<Utf8Bytes> {
+    loop {
+        match socket.recv().await? {
+            Ok(WsMessage::Text(text)) => return Some(text),
+            Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Closes with a code and a reason, giving a slow peer a while to read it.
+async fn send_close(socket: &mut WebSocket, (code, reason): Closing) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    // A slow peer gets a while to read what is already on the wire; a gone one, nothing.
+    let _ = tokio::time::timeout(CLOSE_WITHIN, socket.send(WsMessage::Close(Some(frame)))).await;
 }
 
 /// Why the server ends a connection: a close code and a reason for the client.
@@ -79,9 +199,21 @@ struct Connection {
     socket: WebSocket,
     registration: Registration,
     last_typing: Option<Instant>,
+    /// Sends stored by the writer whose `ack`/`nack` is on its way: at shutdown they are
+    /// answered before the socket closes.
+    answering: TaskTracker,
 }
 
-async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, socket: WebSocket) {
+/// Serves a connection of `session`; `hello`, when given, is its first frame, already read
+/// (the one that carried the token).
+async fn run(
+    state: Chat,
+    session: Viewer,
+    slot: SocketSlot,
+    address: IpAddr,
+    socket: WebSocket,
+    hello: Option<Utf8Bytes>,
+) {
     let realtime = state.realtime.clone();
     let registration = realtime.hub.connect_user(session.holder());
     let user_id = session.user.id;
@@ -95,7 +227,7 @@ async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, so
         Ok(true) => {}
         Ok(false) => registration.stop.stop(close::UNAUTHENTICATED),
         Err(e) => {
-            tracing::warn!(error = %e, "could not re-check a session");
+            ServerError::from(e).log();
             registration.stop.stop(close::TRY_AGAIN_LATER);
         }
     }
@@ -109,10 +241,16 @@ async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, so
         socket,
         registration,
         last_typing: None,
+        answering: TaskTracker::new(),
     };
-    let closing = connection
-        .serve(tokio::time::Instant::now() + ends_in)
-        .await;
+    let deadline = tokio::time::Instant::now() + ends_in;
+    let closing = match hello {
+        Some(hello) => match Box::pin(connection.handle(hello.as_str())).await {
+            Ok(()) => connection.serve(deadline).await,
+            Err(closing) => Some(closing),
+        },
+        None => connection.serve(deadline).await,
+    };
     let Connection {
         mut socket,
         registration,
@@ -121,14 +259,8 @@ async fn run(state: Chat, session: Viewer, slot: SocketSlot, address: IpAddr, so
     drop(registration);
     drop(slot);
     realtime.presence_changed(user_id);
-    if let Some((code, reason)) = closing {
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        };
-        // A slow peer gets a while to read what is already on the wire; a gone one, nothing.
-        let _ =
-            tokio::time::timeout(CLOSE_WITHIN, socket.send(WsMessage::Close(Some(frame)))).await;
+    if let Some(closing) = closing {
+        send_close(&mut socket, closing).await;
     }
     tracing::debug!(%user_id, ?closing, "websocket closed");
 }
@@ -152,9 +284,14 @@ impl Connection {
             tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
         let mut last_heard = Instant::now();
         let stop = self.registration.stop.clone();
+        let lifecycle = self.state.lifecycle.clone();
         loop {
             let outgoing = tokio::select! {
                 code = stop.stopped() => return Some((code, stop_reason(code))),
+                () = lifecycle.stopped() => {
+                    self.answer_before_going().await;
+                    return Some((close::GOING_AWAY, "the server is restarting; reconnect and resume"));
+                }
                 () = tokio::time::sleep_until(session_ends) => {
                     return Some((close::UNAUTHENTICATED, "the session expired; sign in again"));
                 }
@@ -206,15 +343,41 @@ impl Connection {
         }
     }
 
+    /// At shutdown: waits (a little) for the answers to sends already handed to the writer,
+    /// which commits everything queued before it stops, and writes every frame still queued.
+    /// A send whose answer does not come is retried by the client with the same id.
+    async fn answer_before_going(&mut self) {
+        const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+        self.answering.close();
+        let _ = tokio::time::timeout(ANSWER_WITHIN, self.answering.wait()).await;
+        let write_within = self.state.settings.socket_write_timeout;
+        while let Ok(frame) = self.registration.frames.try_recv() {
+            if frame.close.is_some() {
+                continue;
+            }
+            let sent = tokio::time::timeout(
+                write_within,
+                self.socket.send(WsMessage::Text(frame.json.clone())),
+            )
+            .await;
+            if !matches!(sent, Ok(Ok(()))) {
+                return;
+            }
+        }
+    }
+
     /// Queues an event to this connection, behind the events queued before it. A full queue
     /// stops the connection (4008): the loop sees it at its next turn.
     fn emit(&self, event: &ServerEvent) {
         self.registration.to_self.offer(&Frame::new(event));
     }
 
-    fn emit_error(&self, error: &ServerError) {
+    /// Answers a failed frame with an `error` event. The conversion is the one exit every
+    /// error of the chat leaves by (`From<ServerError> for ApiError`): it logs ours (5xx) once,
+    /// as the HTTP responses do.
+    fn emit_error(&self, error: ServerError) {
         self.emit(&ServerEvent::Error {
-            error: error.to_api(),
+            error: ApiError::from(error),
         });
     }
 
@@ -241,12 +404,16 @@ impl Connection {
                 if matches!(event, ClientEvent::Hello { .. }) {
                     return Err((close::TRY_AGAIN_LATER, "too many replays; reconnect later"));
                 }
-                self.emit_error(&limited);
+                self.emit_error(limited);
                 return Ok(());
             }
         }
         let result = match event {
-            ClientEvent::Hello { version, cursors } => {
+            // The token was read before the connection was served (or not at all: a session
+            // authenticated it).
+            ClientEvent::Hello {
+                version, cursors, ..
+            } => {
                 if version != PROTOCOL_VERSION {
                     return Err((close::UNSUPPORTED_VERSION, "unsupported protocol version"));
                 }
@@ -274,8 +441,7 @@ impl Connection {
         match result {
             Ok(()) => Ok(()),
             Err(e) => {
-                e.log();
-                self.emit_error(&e);
+                self.emit_error(e);
                 Ok(())
             }
         }
@@ -320,7 +486,7 @@ impl Connection {
                 .into_iter()
                 .collect();
         if order.iter().any(|c| !newest.contains_key(c)) {
-            self.emit_error(&ServerError::NotFound);
+            self.emit_error(ServerError::NotFound);
         }
         let (mut ranges, mut resets) = (Vec::new(), Vec::new());
         let mut budget = MAX_REPLAY_PER_FRAME;
@@ -384,7 +550,7 @@ impl Connection {
             Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
         if let Err(limited) = self.state.limits.send(self.user.id) {
-            return self.emit(&nack(limited.to_api()));
+            return self.emit(&nack(ApiError::from(limited)));
         }
         // The message ends the typing; the next keystroke may announce it again at once.
         self.last_typing = None;
@@ -396,12 +562,16 @@ impl Connection {
         };
         let pending = match self.state.realtime.writer.enqueue(draft).await {
             Ok(pending) => pending,
+            // The instance is stopping and this socket with it: no answer, so the client
+            // resends it (same id) once it has reconnected.
+            Err(ServerError::ShuttingDown) => return,
             Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
         let to_self = self.registration.to_self.clone();
-        tokio::spawn(async move {
+        self.answering.spawn(async move {
             let event = match pending.stored().await {
                 Ok(message) => ServerEvent::Ack { id, message },
+                Err(ServerError::ShuttingDown) => return,
                 Err(e) => ServerEvent::Nack {
                     id,
                     error: ApiError::from(e),

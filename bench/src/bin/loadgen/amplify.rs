@@ -639,6 +639,7 @@ async fn hello(socket: &mut client::Socket) -> Result<(), String> {
     let hello = ClientEvent::Hello {
         version: parley::model::event::PROTOCOL_VERSION,
         cursors: Vec::new(),
+        token: None,
     };
     let hello = serde_json::to_string(&hello).map_err(|e| e.to_string())?;
     socket

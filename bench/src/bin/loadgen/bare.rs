@@ -163,7 +163,7 @@ fn broadcast(
         id,
         channel_id,
         seq: bare.seq.fetch_add(1, Ordering::Relaxed) + 1,
-        user_id: user,
+        user_id: Some(user),
         text,
         created_at: Utc::now(),
         edited: false,

@@ -1,6 +1,7 @@
-//! What a browser downloads for `/chat`: the page, then every `/pkg/` asset it names (the WASM,
-//! its JS glue, the CSS), each fetched twice from the real server: without compression (raw
-//! bytes) and with `Accept-Encoding: gzip` (bytes on the wire).
+//! What a browser downloads for `/chat`: the page, then every asset it names (the WASM, its JS
+//! glue and the demo's CSS under `/pkg/`, the chat's CSS at `/parley.css`), each fetched twice
+//! from the real server: without compression (raw bytes) and with `Accept-Encoding: gzip`
+//! (bytes on the wire).
 
 use serde::Serialize;
 
@@ -33,7 +34,8 @@ pub async fn measure(served: &Served, token: &str) -> Result<Bundle, Failure> {
     let html = String::from_utf8_lossy(&page.body).into_owned();
     let mut paths = vec!["/chat".to_owned()];
     for piece in html.split(['"', '\'']) {
-        if piece.starts_with("/pkg/") && !paths.iter().any(|p| p == piece) {
+        let asset = piece.starts_with("/pkg/") || piece == "/parley.css";
+        if asset && !paths.iter().any(|p| p == piece) {
             paths.push(piece.to_owned());
         }
     }

@@ -1,10 +1,11 @@
-//! The group-commit writer: every send on this instance goes through it. Sends that arrive
+//! The message store: a group-commit writer that every send on this instance goes through it. Sends that arrive
 //! while a batch is committing are gathered into the next one (one statement, one fsync, one
 //! `NOTIFY` per batch; NOTIFY serialises commits cluster-wide, see DESIGN.md), and each sender
 //! is answered after that commit. Several writers run side by side, each owning the channels
 //! whose id falls to it, so one channel's sends keep their order while different channels'
 //! batches commit in parallel. A batch that fails as a whole is retried one send at a time,
-//! so one bad send never fails the others.
+//! so one bad send never fails the others. With webhooks on, each stored message's
+//! `message.new` event is queued in the same transaction.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,10 +14,12 @@ use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{Notice, BUS};
+use super::bus::{Notice, BUS};
+use super::webhook::{Event, Outbox};
 use crate::model::{Message, MessageText};
 use crate::server::db::{self, messages::message_view, messages::MessageRow};
 use crate::server::error::ServerError;
+use crate::server::lifecycle::Lifecycle;
 
 /// Most sends in one batch.
 const MAX_BATCH: usize = 512;
@@ -51,16 +54,16 @@ impl Pending {
     pub async fn stored(self) -> Result<Message, ServerError> {
         self.0
             .await
-            .unwrap_or_else(|_| Err(ServerError::Internal("the writer stopped".into())))
+            .unwrap_or_else(|_| Err(ServerError::ShuttingDown))
     }
 }
 
 impl Writer {
-    pub fn start(pool: PgPool) -> Self {
+    pub fn start(pool: PgPool, outbox: Outbox, lifecycle: &Lifecycle) -> Self {
         let queues = (0..WRITERS)
             .map(|_| {
                 let (queue, jobs) = mpsc::channel(QUEUE);
-                tokio::spawn(run(pool.clone(), jobs));
+                lifecycle.spawn(run(pool.clone(), outbox.clone(), jobs, lifecycle.clone()));
                 queue
             })
             .collect();
@@ -75,7 +78,7 @@ impl Writer {
         self.queues[writer]
             .send((draft, reply))
             .await
-            .map_err(|_| ServerError::Internal("the writer stopped".into()))?;
+            .map_err(|_| ServerError::ShuttingDown)?;
         Ok(Pending(answer))
     }
 
@@ -85,11 +88,32 @@ impl Writer {
     }
 }
 
-async fn run(pool: PgPool, mut jobs: mpsc::Receiver<(Draft, Reply)>) {
+/// One writer: batches until shutdown begins, then refuses new sends (503: the client retries
+/// with the same id, on another instance or after the restart) and commits and answers every
+/// send already queued before it ends.
+async fn run(
+    pool: PgPool,
+    outbox: Outbox,
+    mut jobs: mpsc::Receiver<(Draft, Reply)>,
+    lifecycle: Lifecycle,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut closed = false;
+    loop {
+        let received = tokio::select! {
+            biased;
+            () = lifecycle.stopped(), if !closed => {
+                jobs.close();
+                closed = true;
+                continue;
+            }
+            received = jobs.recv_many(&mut batch, MAX_BATCH) => received,
+        };
+        if received == 0 {
+            break;
+        }
         let (drafts, replies): (Vec<Draft>, Vec<Reply>) = batch.drain(..).unzip();
-        let outcomes = match write_batch(&pool, &drafts).await {
+        let outcomes = match write_batch(&pool, &outbox, &drafts).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 if drafts.len() > 1 {
@@ -97,11 +121,12 @@ async fn run(pool: PgPool, mut jobs: mpsc::Receiver<(Draft, Reply)>) {
                 }
                 let mut outcomes = Vec::with_capacity(drafts.len());
                 for draft in &drafts {
-                    outcomes.push(write_one(&pool, draft).await);
+                    outcomes.push(write_one(&pool, &outbox, draft).await);
                 }
                 outcomes
             }
         };
+        outbox.wake();
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // The sender may have gone (connection closed); the message is stored regardless.
             let _ = reply.send(outcome);
@@ -110,9 +135,14 @@ async fn run(pool: PgPool, mut jobs: mpsc::Receiver<(Draft, Reply)>) {
 }
 
 /// The answer to a send whose id is stored (just now, or earlier by a retried send): the
-/// stored message if it is the same sender's in the same channel, else a refusal.
-fn answer(stored: MessageRow, draft: &Draft) -> Result<Message, ServerError> {
-    if stored.user_id == draft.user_id && stored.channel_id == draft.channel_id {
+/// stored message if it is the same author's (or both system messages) in the same channel,
+/// else a refusal.
+fn answer(
+    stored: MessageRow,
+    author: Option<Uuid>,
+    channel_id: Uuid,
+) -> Result<Message, ServerError> {
+    if stored.user_id == author && stored.channel_id == channel_id {
         Ok(message_view(stored))
     } else {
         Err(ServerError::BadRequest(
@@ -125,6 +155,7 @@ fn answer(stored: MessageRow, draft: &Draft) -> Result<Message, ServerError> {
 /// one by one); per-send refusals (not a member, id taken) are in the `Ok` list.
 async fn write_batch(
     pool: &PgPool,
+    outbox: &Outbox,
     drafts: &[Draft],
 ) -> Result<Vec<Result<Message, ServerError>>, ServerError> {
     let mut sends = db::messages::Sends::default();
@@ -135,58 +166,94 @@ async fn write_batch(
         sends.texts.push(draft.text.as_str().to_owned());
     }
     // New rows and retries alike; a send with no row was refused for not being a member.
-    let stored: HashMap<Uuid, MessageRow> = db::messages::store_batch(pool, &sends, BUS)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row))
-        .collect();
+    let stored: HashMap<Uuid, MessageRow> =
+        db::messages::store_batch(pool, &sends, BUS, outbox.enabled())
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
     Ok(drafts
         .iter()
         .map(|draft| match stored.get(&draft.id) {
-            Some(row) => answer(row.clone(), draft),
+            Some(row) => answer(row.clone(), Some(draft.user_id), draft.channel_id),
             None => Err(ServerError::NotFound),
         })
         .collect())
 }
 
 /// One send in its own transaction (the fallback when a batch fails).
-async fn write_one(pool: &PgPool, draft: &Draft) -> Result<Message, ServerError> {
-    if let Some(stored) = db::messages::find(pool, draft.id).await? {
-        return answer(stored, draft);
-    }
+async fn write_one(pool: &PgPool, outbox: &Outbox, draft: &Draft) -> Result<Message, ServerError> {
     if !db::channels::is_member(pool, draft.channel_id, draft.user_id).await? {
+        // A retry of a stored message by someone who left still gets its answer.
+        if let Some(stored) = db::messages::find(pool, draft.id).await? {
+            return answer(stored, Some(draft.user_id), draft.channel_id);
+        }
         return Err(ServerError::NotFound);
     }
-    let mut tx = pool.begin().await?;
-    let seq = db::messages::next_seq(&mut tx, draft.channel_id).await?;
-    let row = db::messages::insert(
-        &mut tx,
+    let author = Some(draft.user_id);
+    store_one(
+        pool,
+        outbox,
         draft.id,
         draft.channel_id,
-        seq,
-        draft.user_id,
-        draft.text.as_str(),
+        author,
+        &draft.text,
     )
-    .await?;
-    match row {
-        Some(row) => {
-            db::channels::mark_read(&mut *tx, draft.channel_id, draft.user_id, seq).await?;
-            Notice::Messages {
-                r: vec![(draft.channel_id, seq, seq)],
-                m: Vec::new(),
-            }
-            .publish(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(message_view(row))
-        }
-        None => {
-            // A concurrent retry of the same message won: give back its sequence number.
-            tx.rollback().await?;
-            let stored = db::messages::find(pool, draft.id)
-                .await?
-                .ok_or(ServerError::NotFound)?;
-            answer(stored, draft)
-        }
+    .await
+}
+
+/// Stores a **system message** (no author; the server API's) exactly once: a retry with the
+/// same id returns the stored one. It is fanned out and queued for webhooks as any message.
+pub async fn write_system_message(
+    pool: &PgPool,
+    outbox: &Outbox,
+    id: Uuid,
+    channel_id: Uuid,
+    text: &MessageText,
+) -> Result<Message, ServerError> {
+    let stored = store_one(pool, outbox, id, channel_id, None, text).await?;
+    outbox.wake();
+    Ok(stored)
+}
+
+/// Stores one message in its own transaction: sequence, row, the author's read mark, the
+/// webhook event and the notice. The author, when there is one, is a member.
+async fn store_one(
+    pool: &PgPool,
+    outbox: &Outbox,
+    id: Uuid,
+    channel_id: Uuid,
+    author: Option<Uuid>,
+    text: &MessageText,
+) -> Result<Message, ServerError> {
+    if let Some(stored) = db::messages::find(pool, id).await? {
+        return answer(stored, author, channel_id);
     }
+    let mut tx = pool.begin().await?;
+    let seq = db::messages::next_seq(&mut tx, channel_id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    let row = db::messages::insert(&mut tx, id, channel_id, seq, author, text.as_str()).await?;
+    let Some(row) = row else {
+        // A concurrent retry of the same message won: give back its sequence number.
+        tx.rollback().await?;
+        let stored = db::messages::find(pool, id)
+            .await?
+            .ok_or(ServerError::NotFound)?;
+        return answer(stored, author, channel_id);
+    };
+    if let Some(author) = author {
+        db::channels::mark_read(&mut *tx, channel_id, author, seq).await?;
+    }
+    outbox
+        .record(&mut *tx, &[Event::MessageNew(row.clone())])
+        .await?;
+    Notice::Messages {
+        r: vec![(channel_id, seq, seq)],
+        m: Vec::new(),
+    }
+    .publish(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(message_view(row))
 }

@@ -1,0 +1,364 @@
+//! The server API (SPEC §7.1): what the host's backend calls, authenticated by
+//! `Authorization: Bearer <PARLEY_SERVER_SECRET>` (401 otherwise) and mounted by
+//! [`Chat::routes`](super::Chat::routes) only when that secret is set (404 otherwise):
+//! upsert users, mint user tokens, create channels, change members, post messages (system
+//! messages without `user_id`), read a user's unread count. The caller is trusted: no
+//! per-person limits apply. Every id is the chat's own uuid, except the host's `external_id`
+//! in the upsert's path. Uses the chat logic, `db`, `store`, `bus` and `webhook`; errors leave
+//! through `ServerError` like every other route's.
+
+use std::time::Duration;
+
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth;
+use super::bus::Notice;
+use super::chat;
+use super::db;
+use super::error::ServerError;
+use super::extract::{ApiJson, ApiPath};
+use super::identity::HostUser;
+use super::state::Chat;
+use super::store::{self, Draft};
+use super::token;
+use super::webhook::Event;
+use crate::model::chat::MAX_MEMBERS;
+use crate::model::{ChannelKind, Message, MessageText, NewChannel, User};
+
+/// The server API's routes (merged by [`Chat::routes`](super::Chat::routes) when the server
+/// secret is set).
+pub fn routes() -> Router<Chat> {
+    Router::new()
+        .route("/api/server/users/{external_id}", put(upsert_user))
+        .route("/api/server/users/{id}/unread", get(unread))
+        .route("/api/server/tokens", post(mint_token))
+        .route("/api/server/channels", post(create_channel))
+        .route("/api/server/channels/{id}/members", post(change_members))
+        .route("/api/server/messages", post(post_message))
+}
+
+type ApiResult = Result<Response, ServerError>;
+
+/// The host's backend: the request carries the server secret.
+pub struct ServerCaller;
+
+impl<S> FromRequestParts<S> for ServerCaller
+where
+    Chat: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let chat = Chat::from_ref(state);
+        let Some(secret) = chat.settings.server_secret.as_ref() else {
+            return Err(ServerError::NotFound);
+        };
+        match auth::bearer(&parts.headers) {
+            Some(presented) if secret.matches(presented) => Ok(ServerCaller),
+            _ => Err(ServerError::WrongServerSecret),
+        }
+    }
+}
+
+/// `PUT /api/server/users/{external_id}`.
+#[derive(Debug, Deserialize)]
+pub struct UpsertUser {
+    pub display_name: String,
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+/// A chat user with the host's id for them.
+#[derive(Debug, Serialize)]
+pub struct ServerUser {
+    pub id: Uuid,
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// `POST /api/server/tokens`.
+#[derive(Debug, Deserialize)]
+pub struct NewToken {
+    pub user_id: Uuid,
+    /// 1–86,400 (3,600 when absent).
+    #[serde(default)]
+    pub ttl_seconds: Option<u64>,
+}
+
+/// `POST /api/server/channels`: as the chat API's, on behalf of `created_by` (always a
+/// member; two members and no name: the 1:1, created or reused).
+#[derive(Debug, Deserialize)]
+pub struct NewServerChannel {
+    pub members: Vec<Uuid>,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub created_by: Uuid,
+}
+
+/// `POST /api/server/channels/{id}/members`.
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberChange {
+    #[serde(default)]
+    pub add: Vec<Uuid>,
+    #[serde(default)]
+    pub remove: Vec<Uuid>,
+}
+
+/// `POST /api/server/messages`: without `user_id`, a system message. `id` (optional, as in
+/// the chat API) makes a retry store it once.
+#[derive(Debug, Deserialize)]
+pub struct ServerMessage {
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub channel_id: Uuid,
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    pub text: String,
+}
+
+/// A channel as the host's backend sees it: no member's own standing (unread, read marks).
+#[derive(Debug, Serialize)]
+pub struct ServerChannel {
+    pub id: Uuid,
+    pub kind: ChannelKind,
+    pub name: Option<String>,
+    pub members: Vec<User>,
+    pub created_at: DateTime<Utc>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub last_seq: i64,
+}
+
+impl From<db::channels::ChannelInfo> for ServerChannel {
+    fn from(c: db::channels::ChannelInfo) -> Self {
+        Self {
+            id: c.id,
+            kind: c.kind,
+            name: c.name,
+            members: c.members,
+            created_at: c.created_at,
+            last_message_at: c.last_message_at,
+            last_seq: c.last_seq,
+        }
+    }
+}
+
+async fn upsert_user(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiPath(external_id): ApiPath<String>,
+    ApiJson(input): ApiJson<UpsertUser>,
+) -> ApiResult {
+    let user = state
+        .upsert_user(&HostUser {
+            external_id: external_id.clone(),
+            username: input.username,
+            display_name: input.display_name,
+        })
+        .await?;
+    Ok(Json(ServerUser {
+        id: user.id,
+        external_id,
+        username: user.username,
+        display_name: user.display_name,
+    })
+    .into_response())
+}
+
+async fn mint_token(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiJson(input): ApiJson<NewToken>,
+) -> ApiResult {
+    let ttl = input
+        .ttl_seconds
+        .map_or(token::DEFAULT_TTL, Duration::from_secs);
+    Ok(Json(state.mint_token(input.user_id, ttl).await?).into_response())
+}
+
+async fn create_channel(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiJson(input): ApiJson<NewServerChannel>,
+) -> ApiResult {
+    let creator = db::users::find(&state.pool, input.created_by)
+        .await?
+        .ok_or_else(|| ServerError::BadRequest("created_by names no user.".into()))?
+        .user();
+    let wanted = NewChannel {
+        members: input.members,
+        name: input.name,
+    };
+    let (channel, created) = chat::create_channel_for(&state, &creator, &wanted).await?;
+    let channel = server_channel(&state, channel.id).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(channel)).into_response())
+}
+
+async fn change_members(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiPath(channel_id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<MemberChange>,
+) -> ApiResult {
+    update_members(&state, channel_id, input).await?;
+    Ok(Json(server_channel(&state, channel_id).await?).into_response())
+}
+
+async fn post_message(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiJson(input): ApiJson<ServerMessage>,
+) -> ApiResult {
+    Ok(Json(send(&state, input).await?).into_response())
+}
+
+async fn unread(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiPath(user_id): ApiPath<Uuid>,
+) -> ApiResult {
+    if db::users::find(&state.pool, user_id).await?.is_none() {
+        return Err(ServerError::NotFound);
+    }
+    let unread = db::channels::unread_total(&state.pool, user_id, None).await?;
+    Ok(Json(json!({ "unread": unread })).into_response())
+}
+
+async fn server_channel(state: &Chat, channel_id: Uuid) -> Result<ServerChannel, ServerError> {
+    Ok(db::channels::info(&state.pool, channel_id)
+        .await?
+        .ok_or(ServerError::NotFound)?
+        .into())
+}
+
+/// Adds and removes a group's members in one transaction, with their webhook events and one
+/// notice: every instance forgets its cached member list before the channel's next event, so
+/// someone removed gets nothing more of it (their SSE streams of it end), and those added get
+/// `channel_added` on their sockets. Who is already in (or already out) is left as is.
+pub async fn update_members(
+    state: &Chat,
+    channel_id: Uuid,
+    change: MemberChange,
+) -> Result<(), ServerError> {
+    let MemberChange {
+        mut add,
+        mut remove,
+    } = change;
+    add.sort_unstable();
+    add.dedup();
+    remove.sort_unstable();
+    remove.dedup();
+    if add.iter().any(|user| remove.binary_search(user).is_ok()) {
+        return Err(ServerError::BadRequest(
+            "Nobody can be added and removed at once.".into(),
+        ));
+    }
+    if add.len() + remove.len() > MAX_MEMBERS {
+        return Err(ServerError::BadRequest(format!(
+            "At most {MAX_MEMBERS} members can change at once."
+        )));
+    }
+    if db::users::count_existing(&state.pool, &add).await? != add.len() as i64 {
+        return Err(ServerError::BadRequest(
+            "Some of those people do not exist.".into(),
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    match db::channels::lock_kind(&mut tx, channel_id)
+        .await?
+        .as_deref()
+    {
+        None => return Err(ServerError::NotFound),
+        Some("group") => {}
+        Some(_) => {
+            return Err(ServerError::BadRequest(
+                "Only a group's members can change.".into(),
+            ))
+        }
+    }
+    let added = db::channels::join(&mut tx, channel_id, &add).await?;
+    let removed = db::channels::leave(&mut tx, channel_id, &remove).await?;
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    // The creator plus MAX_MEMBERS others, as at creation.
+    if db::channels::member_count(&mut *tx, channel_id).await? > MAX_MEMBERS as i64 + 1 {
+        return Err(ServerError::BadRequest(format!(
+            "A channel can have at most {MAX_MEMBERS} other members."
+        )));
+    }
+    let events: Vec<Event> = added
+        .iter()
+        .map(|&user_id| Event::MemberAdded {
+            channel_id,
+            user_id,
+        })
+        .chain(removed.iter().map(|&user_id| Event::MemberRemoved {
+            channel_id,
+            user_id,
+        }))
+        .collect();
+    state.outbox.record(&mut *tx, &events).await?;
+    tracing::info!(%channel_id, added = added.len(), removed = removed.len(), "members changed");
+    Notice::Members {
+        c: channel_id,
+        added,
+        removed,
+    }
+    .publish(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    Ok(())
+}
+
+/// Posts a message: as `user_id` (a member) through the group-commit writer like any send,
+/// or, without one, a system message. Delivered live and to webhooks like any message.
+pub async fn send(state: &Chat, input: ServerMessage) -> Result<Message, ServerError> {
+    let text = MessageText::parse(&input.text)?;
+    let id = input.id.unwrap_or_else(Uuid::new_v4);
+    let Some(user_id) = input.user_id else {
+        return store::write_system_message(
+            &state.pool,
+            &state.outbox,
+            id,
+            input.channel_id,
+            &text,
+        )
+        .await;
+    };
+    if !db::channels::is_member(&state.pool, input.channel_id, user_id).await? {
+        return Err(
+            if db::channels::exists(&state.pool, input.channel_id).await? {
+                ServerError::BadRequest("That user is not a member of the channel.".into())
+            } else {
+                ServerError::NotFound
+            },
+        );
+    }
+    state
+        .realtime
+        .writer
+        .send(Draft {
+            id,
+            channel_id: input.channel_id,
+            user_id,
+            text,
+        })
+        .await
+}
