@@ -9,7 +9,9 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 use parley::api::list_users;
-use parley::chat::{use_chat_user, ChatButton, ChatInterface, ChatProvider, ChatUserContext};
+use parley::chat::{
+    use_chat_user, ChatButton, ChatInterface, ChatProvider, ChatStylesheet, ChatUserContext,
+};
 use parley::model::User;
 
 use crate::api::SignIn;
@@ -47,6 +49,8 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
+        // The chat's stylesheet first, so the host's own rules win where both say something.
+        <ChatStylesheet />
         <Stylesheet href="/pkg/parley.css" />
         <Title text="Minimal host" />
         <ChatUserContext>
@@ -94,7 +98,7 @@ fn SignInPage() -> impl IntoView {
             .map(|e| e.message)
     };
     view! {
-        <section class="card auth">
+        <section class="sign-in">
             <h1>"Sign in"</h1>
             <ActionForm action=sign_in>
                 <label for="person">"Person"</label>
@@ -104,7 +108,7 @@ fn SignInPage() -> impl IntoView {
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" />
                 {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                <button type="submit" class="primary">"Sign in"</button>
+                <button type="submit">"Sign in"</button>
             </ActionForm>
         </section>
     }
@@ -117,20 +121,20 @@ fn Team() -> impl IntoView {
     let people = Resource::new(|| (), |_| list_users());
     let member = |person: User| {
         view! {
-            <li class="person">
-                <span class="person-name">{person.display_name.clone()}</span>
+            <li class="member">
+                <span>{person.display_name.clone()}</span>
                 <ChatButton user=person />
             </li>
         }
     };
     view! {
         <h1>"Team"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 people.get().map(|people| match people {
                     Ok(people) => {
                         let members = people.into_iter().map(member).collect_view();
-                        view! { <ul class="people-list">{members}</ul> }.into_any()
+                        view! { <ul class="team">{members}</ul> }.into_any()
                     }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })

@@ -54,8 +54,8 @@ pub fn Header() -> impl IntoView {
                             <a href="/chat">"Chat" <Transition fallback=|| ()>{badge}</Transition></a>
                         </nav>
                         <div class="me">
-                            <span class="me-name">{me.display_name}</span>
-                            <button type="button" class="link" on:click=move |_| { sign_out.dispatch(SignOut {}); }>
+                            <span>{me.display_name}</span>
+                            <button type="button" on:click=move |_| { sign_out.dispatch(SignOut {}); }>
                                 "Sign out"
                             </button>
                         </div>

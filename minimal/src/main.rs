@@ -55,7 +55,15 @@ async fn run() -> Result<(), Box<dyn Error>> {
     };
     let listener = TcpListener::bind(addr).await?;
     tracing::info!("serving http://{addr}");
-    serve(listener, router(state), &settings.serve, shutdown_signal()).await;
+    // The chat stops with the signal, so its sockets close (1001) while the server drains.
+    let stopping = {
+        let chat = chat.clone();
+        async move {
+            shutdown_signal().await;
+            chat.stop();
+        }
+    };
+    serve(listener, router(state), &settings.serve, stopping).await;
     chat.shut_down().await;
     pool.close().await;
     Ok(())
