@@ -1,6 +1,7 @@
 //! The host's own server functions: sign in as one of the people with the shared password, and
 //! sign out (the chat is told, and closes that session's connections). The chat's server
-//! functions (who am I, people, unread count, channels…) come from `parley::api`.
+//! functions (who am I, people, unread count, channels…) come from `parley::api`. Bodies use
+//! `server::account` (server build only); the signatures only `parley::model`.
 
 use leptos::prelude::*;
 use parley::model::ApiError;

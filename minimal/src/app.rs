@@ -1,7 +1,8 @@
 //! The shell, the routes and the pages: the sign-in page, the team (where a chat starts) and
 //! the chat itself at `/chat` and `/chat/:id`, all inside the chat's user context and provider.
 //! Visitors never see the pages behind sign-in: the server redirects them (`server::router`),
-//! and the header leaves them once the chat says nobody is signed in.
+//! and the header leaves them once the chat says nobody is signed in. Uses `people`, `api`,
+//! `header` and the chat's components and server functions (`parley::chat`, `parley::api`).
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

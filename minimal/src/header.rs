@@ -1,5 +1,6 @@
 //! The host's header: its name, the way to the team and to the chat with the chat's unread
 //! count ("N unread", asked of the chat's server function `unread_count`), and "Sign out".
+//! Uses `api` and `parley::chat::use_chat_user`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};

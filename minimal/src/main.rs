@@ -4,6 +4,7 @@
 //! Configuration: `DATABASE_URL` (required), `MINIMAL_PASSWORD` (the shared password, default
 //! `minimal`), the `[package.metadata.leptos]` section of minimal/Cargo.toml (read from the
 //! workspace root, overridden by `LEPTOS_*` variables) and the chat's `PARLEY_*` variables.
+//! Uses this crate's `server` and `parley::server`; only wires them together.
 
 use std::error::Error;
 use std::process::ExitCode;

@@ -1,6 +1,6 @@
 //! The server reads its Leptos defaults from minimal/Cargo.toml (`get_configuration` takes the
 //! text from `[package.metadata.leptos]` to the end of the file): that section stays last, and
-//! parses into the options cargo-leptos uses.
+//! parses into the options cargo-leptos uses. Uses only leptos's configuration reader.
 
 use leptos::config::get_config_from_str;
 

@@ -1,5 +1,6 @@
 //! Signing in and out, as the host's server functions run them: the chat's sign-in limits guard
-//! the shared password, and every session that ends is told to the chat.
+//! the shared password, and every session that ends is told to the chat. Uses `sessions`,
+//! `people` and `parley::server` (`context`, `Chat`, `ServerError`).
 
 use axum::http::header::SET_COOKIE;
 use axum::http::HeaderValue;

@@ -1,5 +1,6 @@
 //! The host's side of the chat's identity seam: a request is whoever its `minimal_session`
-//! cookie names, and the people are the fixed list.
+//! cookie names, and the people are the fixed list. Uses `sessions`, `people` and
+//! `parley::server`'s identity types.
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;

@@ -1,6 +1,7 @@
 //! The router: the host's pages (Leptos, with its server functions), the chat's routes merged
 //! in, the chat and the sessions provided to server functions and pages, visitors sent to the
-//! sign-in page, all behind the chat's protections.
+//! sign-in page, all behind the chat's protections. Uses `sessions`, `app` and
+//! `parley::server` (`Chat`, `routes`).
 
 use axum::extract::{FromRef, Request, State};
 use axum::http::Method;

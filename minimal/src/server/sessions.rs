@@ -1,6 +1,7 @@
 //! The host's sessions: who may start one (one of the people, with the shared password) and who
 //! holds one (a random token in the `minimal_session` cookie, HttpOnly and SameSite=Lax, mapped
-//! in memory to the person and to a public name the chat knows the session by).
+//! in memory to the person and to a public name the chat knows the session by). Uses `people`
+//! and the chat's `ServerError`; nothing else of the chat.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
