@@ -113,7 +113,7 @@ pub async fn load(pool: &PgPool, size: Size) -> Result<Cast, Failure> {
     let mut connection = pool.acquire().await?;
     let mut copy = connection
         .copy_in_raw(
-            "COPY messages (id, channel_id, seq, user_id, text, created_at, updated_at) FROM STDIN",
+            "COPY chat_messages (id, channel_id, seq, user_id, text, created_at, updated_at) FROM STDIN",
         )
         .await?;
     let mut rng = Rng::new(12);

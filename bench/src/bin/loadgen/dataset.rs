@@ -82,7 +82,7 @@ pub async fn load(pool: &PgPool, size: Size) -> Result<(String, Vec<Uuid>, f64, 
     let mut connection = pool.acquire().await?;
     let mut copy = connection
         .copy_in_raw(
-            "COPY messages (id, channel_id, seq, user_id, text, created_at, updated_at) FROM STDIN",
+            "COPY chat_messages (id, channel_id, seq, user_id, text, created_at, updated_at) FROM STDIN",
         )
         .await?;
     let now = Utc::now();
