@@ -3,7 +3,9 @@
 //! HTTP API too. Compiled on both sides: the browser gets the client stubs.
 
 mod chat;
+mod manage;
 mod users;
 
 pub use chat::*;
+pub use manage::*;
 pub use users::*;

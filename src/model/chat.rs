@@ -28,6 +28,53 @@ impl TryFrom<String> for ChannelKind {
     }
 }
 
+/// A member's role in a group: the creator is `owner`; owners and admins add, remove and
+/// rename; owners also change roles. A 1:1's two members are both `member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+
+    /// Whether this role may add, remove and rename.
+    pub fn manages(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin)
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        match name.as_str() {
+            "owner" => Ok(Self::Owner),
+            "admin" => Ok(Self::Admin),
+            "member" => Ok(Self::Member),
+            _ => Err(format!("unknown role `{name}`")),
+        }
+    }
+}
+
+/// One member of a channel, as the "Members" dialog lists them (longest-standing first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+    #[serde(deserialize_with = "super::time::deserialize")]
+    pub joined_at: DateTime<Utc>,
+}
+
 /// A message. Text of a deleted message is never sent to anyone: it arrives empty with
 /// `deleted: true`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,6 +114,13 @@ pub struct ChannelSummary {
     pub my_last_read_seq: i64,
     /// The lowest read mark among the other members ("Seen" when ≥ my last message's seq).
     pub others_last_read_seq: i64,
+    /// I muted it: its unread messages do not count in my global unread count.
+    #[serde(default)]
+    pub muted: bool,
+    /// The channel's change version when this was read: every edit, deletion, rename and
+    /// member change bumps it (see [`crate::model::event::Cursor::version`]).
+    #[serde(default)]
+    pub version: i64,
 }
 
 impl ChannelSummary {
@@ -122,6 +176,10 @@ pub struct HistoryPage {
     pub messages: Vec<Message>,
     /// Whether older messages exist before the first one here.
     pub has_more: bool,
+    /// The channel's change version read before the page: a `resume` from it replays every
+    /// change the page may not show.
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// Message text: trimmed, 1–4,000 characters.
@@ -164,6 +222,62 @@ impl ChannelName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A report's reason: trimmed, 1–1,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportReason(String);
+
+impl ReportReason {
+    pub const MAX: usize = 1000;
+
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let text = super::name::trimmed(raw, "Reason", Self::MAX)?;
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        {
+            return Err(ValidationError::InvisibleCharacters("Reason"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `POST /api/chat/channels/{id}/members`: people to add and to remove, at once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MemberChange {
+    #[serde(default)]
+    pub add: Vec<Uuid>,
+    #[serde(default)]
+    pub remove: Vec<Uuid>,
+}
+
+/// `PATCH /api/chat/channels/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rename {
+    pub name: String,
+}
+
+/// `PUT /api/chat/channels/{id}/members/{user_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleChange {
+    pub role: Role,
+}
+
+/// `PUT /api/chat/channels/{id}/mute`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mute {
+    pub muted: bool,
+}
+
+/// `POST /api/chat/messages/{id}/report`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewReport {
+    pub reason: String,
 }
 
 /// Most members a channel may be created with (besides the creator).

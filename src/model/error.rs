@@ -27,8 +27,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The body is larger than the server accepts (64 KiB).
     PayloadTooLarge,
-    /// The request came from another site.
+    /// The request came from another site, or the caller's role does not allow it.
     Forbidden,
+    /// One of the two people in a 1:1 blocked the other: no new 1:1, no sends into it.
+    Blocked,
     RateLimited,
     /// The request named a host this server does not serve (`Host` is not its public origin):
     /// refused before anything else, against DNS rebinding.
@@ -54,6 +56,7 @@ impl TryFrom<String> for ErrorCode {
             "method_not_allowed" => Self::MethodNotAllowed,
             "payload_too_large" => Self::PayloadTooLarge,
             "forbidden" => Self::Forbidden,
+            "blocked" => Self::Blocked,
             "rate_limited" => Self::RateLimited,
             "misdirected_request" => Self::MisdirectedRequest,
             "request_timeout" => Self::RequestTimeout,
@@ -121,6 +124,7 @@ mod tests {
             MethodNotAllowed,
             PayloadTooLarge,
             Forbidden,
+            Blocked,
             RateLimited,
             MisdirectedRequest,
             RequestTimeout,

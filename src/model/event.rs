@@ -57,11 +57,19 @@ pub const MAX_REPLAY_BYTES_PER_FRAME: i64 = 1024 * 1024;
 /// Largest frame a client may send (a 4,000-character message is far below it).
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
-/// Where a client stands in one channel: the newest sequence it holds.
+/// Where a client stands in one channel: the newest sequence it holds, and the newest change
+/// version it has seen. Every change to a channel's visible state (an edit, a deletion, a
+/// rename, a member change) bumps the channel's version; with `version`, a `resume` replays
+/// the changes made after it to the messages the client holds (each changed message once, in
+/// its current state, as `message_updated`; the channel's name and members once, as
+/// `channel_updated`), in version order, before the new messages. Without it (the first
+/// version's clients), only new messages are replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub channel_id: Uuid,
     pub last_seq: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 /// A user token (minted by the host's backend through the server API) as a client presents
@@ -123,14 +131,20 @@ pub enum ServerEvent {
         version: u32,
         user_id: Uuid,
         presence: Vec<Presence>,
+        /// The people I blocked.
+        #[serde(default)]
+        blocked: Vec<Uuid>,
     },
     /// A new message (live, or replayed by `resume`).
     Message {
         message: Message,
     },
-    /// A message was edited or deleted (deleted ones carry no text).
+    /// A message was edited or deleted (deleted ones carry no text); `version` is the
+    /// channel's change version the change made (the message may already show a later one).
     MessageUpdated {
         message: Message,
+        #[serde(default)]
+        version: i64,
     },
     /// My send was stored (or had been already).
     Ack {
@@ -149,10 +163,29 @@ pub enum ServerEvent {
         unread: i64,
         my_last_read_seq: i64,
         others_last_read_seq: i64,
+        /// I muted the channel (its unread messages leave my global count).
+        #[serde(default)]
+        muted: bool,
     },
     /// I became a member of a channel.
     ChannelAdded {
         channel: ChannelSummary,
+    },
+    /// A channel's name or members changed (at `version`): the new name and every member.
+    ChannelUpdated {
+        channel_id: Uuid,
+        name: Option<String>,
+        members: Vec<crate::model::User>,
+        version: i64,
+    },
+    /// I am no longer a member of a channel (removed, or I left in another tab): it leaves my
+    /// list and every later read of it is `not_found`.
+    ChannelRemoved {
+        channel_id: Uuid,
+    },
+    /// The people I block changed (in this tab or another): all of them.
+    Blocks {
+        blocked: Vec<Uuid>,
     },
     /// Someone's presence changed.
     Presence {
@@ -195,6 +228,9 @@ impl ServerEvent {
             Self::Nack { .. } => "nack",
             Self::ChannelState { .. } => "channel_state",
             Self::ChannelAdded { .. } => "channel_added",
+            Self::ChannelUpdated { .. } => "channel_updated",
+            Self::ChannelRemoved { .. } => "channel_removed",
+            Self::Blocks { .. } => "blocks",
             Self::Presence { .. } => "presence",
             Self::Typing { .. } => "typing",
             Self::Reset { .. } => "reset",
@@ -217,7 +253,7 @@ mod decode {
     use uuid::Uuid;
 
     use super::{Presence, ServerEvent};
-    use crate::model::{ApiError, ChannelSummary, Message};
+    use crate::model::{ApiError, ChannelSummary, Message, User};
 
     /// `presence` is a list in `ready` and one entry in `presence`.
     enum PresenceField {
@@ -252,7 +288,8 @@ mod decode {
     struct Frame {
         #[serde(rename = "type")]
         kind: String,
-        version: Option<u32>,
+        /// The protocol version in `ready`, a change version elsewhere.
+        version: Option<i64>,
         user_id: Option<Uuid>,
         presence: Option<PresenceField>,
         message: Option<Message>,
@@ -264,6 +301,10 @@ mod decode {
         my_last_read_seq: Option<i64>,
         others_last_read_seq: Option<i64>,
         channel: Option<ChannelSummary>,
+        muted: Option<bool>,
+        name: Option<String>,
+        members: Option<Vec<User>>,
+        blocked: Option<Vec<Uuid>>,
     }
 
     fn need<T>(value: Option<T>, field: &'static str) -> Result<T, serde_json::Error> {
@@ -276,7 +317,8 @@ mod decode {
             let f: Frame = serde_json::from_slice(frame)?;
             Ok(match f.kind.as_str() {
                 "ready" => Self::Ready {
-                    version: need(f.version, "version")?,
+                    version: u32::try_from(need(f.version, "version")?)
+                        .map_err(|_| de::Error::custom("ready: version out of range"))?,
                     user_id: need(f.user_id, "user_id")?,
                     presence: match need(f.presence, "presence")? {
                         PresenceField::Many(list) => list,
@@ -284,12 +326,14 @@ mod decode {
                             return Err(de::Error::custom("ready: presence must be a list"))
                         }
                     },
+                    blocked: f.blocked.unwrap_or_default(),
                 },
                 "message" => Self::Message {
                     message: need(f.message, "message")?,
                 },
                 "message_updated" => Self::MessageUpdated {
                     message: need(f.message, "message")?,
+                    version: f.version.unwrap_or(0),
                 },
                 "ack" => Self::Ack {
                     id: need(f.id, "id")?,
@@ -305,6 +349,19 @@ mod decode {
                     unread: need(f.unread, "unread")?,
                     my_last_read_seq: need(f.my_last_read_seq, "my_last_read_seq")?,
                     others_last_read_seq: need(f.others_last_read_seq, "others_last_read_seq")?,
+                    muted: f.muted.unwrap_or(false),
+                },
+                "channel_updated" => Self::ChannelUpdated {
+                    channel_id: need(f.channel_id, "channel_id")?,
+                    name: f.name,
+                    members: need(f.members, "members")?,
+                    version: need(f.version, "version")?,
+                },
+                "channel_removed" => Self::ChannelRemoved {
+                    channel_id: need(f.channel_id, "channel_id")?,
+                },
+                "blocks" => Self::Blocks {
+                    blocked: need(f.blocked, "blocked")?,
                 },
                 "channel_added" => Self::ChannelAdded {
                     channel: need(f.channel, "channel")?,
@@ -406,17 +463,20 @@ mod tests {
                 version: 1,
                 user_id: id,
                 presence: vec![presence.clone()],
+                blocked: vec![id],
             },
             ServerEvent::Ready {
                 version: 1,
                 user_id: id,
                 presence: vec![],
+                blocked: vec![],
             },
             ServerEvent::Message {
                 message: message.clone(),
             },
             ServerEvent::MessageUpdated {
                 message: message.clone(),
+                version: 12,
             },
             ServerEvent::Ack {
                 id,
@@ -432,7 +492,26 @@ mod tests {
                 unread: 2,
                 my_last_read_seq: 3,
                 others_last_read_seq: 4,
+                muted: true,
             },
+            ServerEvent::ChannelUpdated {
+                channel_id: id,
+                name: Some("Renamed".into()),
+                members: vec![User {
+                    id,
+                    username: "ann".into(),
+                    display_name: "Ann".into(),
+                }],
+                version: 9,
+            },
+            ServerEvent::ChannelUpdated {
+                channel_id: id,
+                name: None,
+                members: vec![],
+                version: 10,
+            },
+            ServerEvent::ChannelRemoved { channel_id: id },
+            ServerEvent::Blocks { blocked: vec![id] },
             ServerEvent::ChannelAdded {
                 channel: ChannelSummary {
                     id,
@@ -450,6 +529,8 @@ mod tests {
                     unread: 0,
                     my_last_read_seq: 0,
                     others_last_read_seq: 0,
+                    muted: false,
+                    version: 4,
                 },
             },
             ServerEvent::Presence {

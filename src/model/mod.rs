@@ -10,7 +10,8 @@ pub mod user;
 
 pub use chat::{
     ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
-    HistoryPage, HistoryQuery, Message, MessageEdit, MessageText, NewChannel, NewMessage, ReadUpTo,
+    HistoryPage, HistoryQuery, Member, MemberChange, Message, MessageEdit, MessageText, Mute,
+    NewChannel, NewMessage, NewReport, ReadUpTo, Rename, ReportReason, Role, RoleChange,
 };
 pub use error::{ApiError, ErrorCode};
 pub use event::{ClientEvent, Cursor, Presence, ServerEvent, UserToken};

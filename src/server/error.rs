@@ -34,6 +34,9 @@ pub enum ServerError {
     NotFound,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// One of a 1:1's two people blocked the other (403 `blocked`).
+    #[error("blocked")]
+    Blocked,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("request body too large")]
@@ -79,6 +82,10 @@ impl ServerError {
             }
             NotFound => ApiError::new(ErrorCode::NotFound, "Not found."),
             Forbidden(why) => ApiError::new(ErrorCode::Forbidden, *why),
+            Blocked => ApiError::new(
+                ErrorCode::Blocked,
+                "You cannot message this person: one of you has blocked the other.",
+            ),
             MethodNotAllowed => ApiError::new(
                 ErrorCode::MethodNotAllowed,
                 "That method is not allowed here.",
@@ -142,7 +149,7 @@ pub fn status_code(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
         ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::Blocked => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,5 +1,6 @@
-//! Webhooks (SPEC §7.1): when `PARLEY_WEBHOOK_URL` is set, every `message.new`,
-//! `message.updated`, `channel.created`, `member.added` and `member.removed` is POSTed to it as
+//! Webhooks (SPEC §7.1, §7.2): when `PARLEY_WEBHOOK_URL` is set, every `message.new`,
+//! `message.updated`, `message.reported`, `channel.created`, `channel.updated`,
+//! `member.added` and `member.removed` is POSTed to it as
 //! JSON `{id, type, created_at, data}`, signed `X-Parley-Signature: sha256=<hex HMAC-SHA256 of
 //! the body keyed with the server secret>`.
 //!
@@ -29,7 +30,7 @@ use uuid::Uuid;
 
 use super::db::{self, messages::message_view, messages::MessageRow};
 use super::secret::{hex, ServerSecret};
-use crate::model::ChannelKind;
+use crate::model::{ChannelKind, Message};
 
 /// The header carrying the body's signature.
 pub const SIGNATURE_HEADER: &str = "x-parley-signature";
@@ -127,6 +128,20 @@ pub enum Event {
         channel_id: Uuid,
         user_id: Uuid,
     },
+    /// A group was renamed.
+    ChannelUpdated {
+        channel_id: Uuid,
+        name: Option<String>,
+        /// Who renamed it (`None`: the host's backend).
+        by: Option<Uuid>,
+    },
+    /// A member reported a message (the message as stored when reported).
+    MessageReported {
+        report_id: Uuid,
+        reporter: Uuid,
+        reason: String,
+        message: Message,
+    },
 }
 
 const MESSAGE_NEW: &str = "message.new";
@@ -141,6 +156,8 @@ impl Event {
             Self::ChannelCreated { .. } => "channel.created",
             Self::MemberAdded { .. } => "member.added",
             Self::MemberRemoved { .. } => "member.removed",
+            Self::ChannelUpdated { .. } => "channel.updated",
+            Self::MessageReported { .. } => "message.reported",
         }
     }
 
@@ -169,6 +186,20 @@ impl Event {
                 channel_id,
                 user_id,
             } => json!({"channel_id": channel_id, "user_id": user_id}),
+            Self::ChannelUpdated {
+                channel_id,
+                name,
+                by,
+            } => json!({"channel": {"id": channel_id, "name": name}, "by": by}),
+            Self::MessageReported {
+                report_id,
+                reporter,
+                reason,
+                message,
+            } => json!({
+                "report": {"id": report_id, "reporter": reporter, "reason": reason},
+                "message": message,
+            }),
         }
     }
 }
