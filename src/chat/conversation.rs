@@ -1,5 +1,7 @@
-//! The open conversation: heading, message log (infinite scroll up), message actions and the
-//! composer, whose unsent text (`Drafts`) survives hydration and the composer being rebuilt.
+//! The open conversation: heading with its actions (mute, a group's members, blocking the other
+//! person of a 1:1), message log (infinite scroll up), message actions (edit, delete, report;
+//! blocked people's messages collapsed) and the composer, whose unsent text (`Drafts`) survives
+//! hydration and the composer being rebuilt.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,7 +12,10 @@ use leptos::task::spawn_local;
 use leptos::web_sys;
 use uuid::Uuid;
 
+use super::block::BlockButton;
 use super::identicon::Identicon;
+use super::members::MembersButton;
+use super::report::ReportDialog;
 use super::text::MessageText;
 use crate::client::{ChannelLog, ChatClient, Delivery, ListState, LocalMessage};
 use chrono::{DateTime, Utc};
@@ -165,7 +170,9 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
     };
 
     let title = move || summary.with(|s| s.as_ref().map(|s| s.title(me)).unwrap_or_default());
-    let peer = summary.with_untracked(|s| s.as_ref().and_then(|s| s.peer(me)).map(|p| p.id));
+    let peer = summary.with_untracked(|s| s.as_ref().and_then(|s| s.peer(me)).cloned());
+    let is_group =
+        summary.with_untracked(|s| s.as_ref().is_some_and(|s| s.kind == ChannelKind::Group));
     let typing = client.typing(channel);
     let typing_line = move || {
         let names: Vec<String> = typing.with(|ids| {
@@ -191,7 +198,22 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
                 </a>
                 <div class="parley-conversation-title">
                     <h2>{title}</h2>
-                    {peer.map(|user| view! { <PresenceLine client user /> })}
+                    // Nothing about someone I block (the server hides it too, both ways).
+                    {peer
+                        .clone()
+                        .map(|user| {
+                            let user = user.id;
+                            view! {
+                                <Show when=move || !client.blocks(user)>
+                                    <PresenceLine client user />
+                                </Show>
+                            }
+                        })}
+                </div>
+                <div class="parley-conversation-actions">
+                    <MuteButton client channel summary />
+                    {is_group.then(|| view! { <MembersButton client channel summary /> })}
+                    {peer.map(|user| view! { <BlockButton user /> })}
                 </div>
             </header>
             <div class="parley-log" role="log" aria-label="Messages" node_ref=log_ref on:scroll=on_scroll>
@@ -245,7 +267,12 @@ fn MessageItem(
     summary: Memo<Option<ChannelSummary>>,
 ) -> impl IntoView {
     let Row {
-        message: LocalMessage { message, delivery },
+        message:
+            LocalMessage {
+                message,
+                delivery,
+                refusal,
+            },
         grouped,
         seen,
     } = row;
@@ -262,6 +289,10 @@ fn MessageItem(
             .unwrap_or_else(|| "Someone".into())
     });
     let editing = RwSignal::new(false);
+    let reporting = RwSignal::new(false);
+    // A blocked person's message stays folded until "Show" (for this row only).
+    let revealed = RwSignal::new(false);
+    let folded = move || !mine && !revealed.get() && client.blocks(author_id);
     let (id, channel_id) = (message.id, message.channel_id);
     let action_error = RwSignal::new(None::<String>);
     let delete = move |_| {
@@ -272,18 +303,33 @@ fn MessageItem(
         });
     };
     let can_change = mine && delivery == Delivery::Sent && !message.deleted;
+    let can_report = !mine && delivery == Delivery::Sent && !message.deleted;
     let text = message.text.clone();
+    let (deleted, edited) = (message.deleted, message.edited);
 
-    view! {
-        <li class="parley-message" class:parley-grouped=grouped class:parley-mine=mine class:parley-pending=delivery == Delivery::Pending>
+    let content = move || {
+        if folded() {
+            return view! {
+                <p class="parley-message-text parley-folded">
+                    "Message from a blocked person"
+                    <button type="button" class="parley-link" on:click=move |_| revealed.set(true)>
+                        "Show"
+                    </button>
+                </p>
+            }
+            .into_any();
+        }
+        let text = text.clone();
+        let refusal = refusal.clone();
+        view! {
             <div class="parley-message-head" class:parley-visually-hidden=grouped>
                 <Identicon id=author_id size=28 />
-                <span class="parley-author">{author}</span>
-                <time datetime=datetime>{time}</time>
+                <span class="parley-author">{author.clone()}</span>
+                <time datetime=datetime.clone()>{time.clone()}</time>
             </div>
             <div class="parley-message-body">
                 {move || {
-                    if message.deleted {
+                    if deleted {
                         view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
                     } else if editing.get() {
                         view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
@@ -291,7 +337,7 @@ fn MessageItem(
                         view! {
                             <p class="parley-message-text">
                                 <MessageText text=text.clone() />
-                                {message.edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
+                                {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
                             </p>
                         }
                             .into_any()
@@ -302,6 +348,7 @@ fn MessageItem(
                     Delivery::Failed => Some(
                         view! {
                             <span class="parley-status parley-error">"Failed to send"</span>
+                            {refusal.map(|why| view! { <span class="parley-status parley-error parley-refusal" role="alert">{why}</span> })}
                             <button type="button" class="parley-link" on:click=move |_| client.retry(channel_id, id)>
                                 "Retry"
                             </button>
@@ -324,8 +371,28 @@ fn MessageItem(
                             </span>
                         }
                     })}
+                {can_report
+                    .then(|| {
+                        view! {
+                            <span class="parley-actions">
+                                <button type="button" class="parley-link" aria-haspopup="dialog" on:click=move |_| reporting.set(true)>
+                                    "Report"
+                                </button>
+                            </span>
+                        }
+                    })}
                 {move || action_error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
             </div>
+        }
+        .into_any()
+    };
+
+    view! {
+        <li class="parley-message" class:parley-grouped=grouped class:parley-mine=mine class:parley-pending=delivery == Delivery::Pending>
+            {content}
+            <Show when=move || reporting.get()>
+                <ReportDialog client message_id=id on_close=Callback::new(move |()| reporting.set(false)) />
+            </Show>
         </li>
     }
     .into_any()
@@ -593,6 +660,37 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             </button>
             {move || error.get().map(|e| view! { <p class="parley-error parley-composer-error" role="alert">{e}</p> })}
         </form>
+    }
+}
+
+/// "Mute conversation" / "Unmute conversation": a muted conversation's unread messages leave
+/// the global count.
+#[component]
+fn MuteButton(
+    client: ChatClient,
+    channel: Uuid,
+    summary: Memo<Option<ChannelSummary>>,
+) -> impl IntoView {
+    let muted = move || summary.with(|s| s.as_ref().is_some_and(|s| s.muted));
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let toggle = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let mute = !summary.with_untracked(|s| s.as_ref().is_some_and(|s| s.muted));
+        spawn_local(async move {
+            let outcome = client.mute(channel, mute).await;
+            busy.set(false);
+            error.set(outcome.err());
+        });
+    };
+    view! {
+        <button type="button" disabled=move || busy.get() on:click=toggle>
+            {move || if muted() { "Unmute conversation" } else { "Mute conversation" }}
+        </button>
+        {move || error.get().map(|e| view! { <span class="parley-error" role="alert">{e}</span> })}
     }
 }
 

@@ -179,6 +179,7 @@ fn ChannelRow(
         move || channel.with(|c| c.as_ref().map(|c| f(c, me)).unwrap_or_default())
     };
     let unread = move || channel.with(|c| c.as_ref().map_or(0, |c| c.unread));
+    let muted = move || channel.with(|c| c.as_ref().is_some_and(|c| c.muted));
     view! {
         <li>
             <a
@@ -192,12 +193,31 @@ fn ChannelRow(
                     {peer.map(|peer| view! { <PresenceDot client user=peer /> })}
                 </span>
                 <span class="parley-channel-text">
-                    <span class="parley-channel-title">{field(|c, me| c.title(me))}</span>
+                    // The link's name starts with the title, then says "muted" ("Book club, muted").
+                    <span class="parley-channel-title">
+                        {field(|c, me| c.title(me))}
+                        {move || {
+                            muted()
+                                .then(|| {
+                                    view! {
+                                        <span class="parley-visually-hidden">", "</span>
+                                        <span class="parley-mute-tag">"muted"</span>
+                                    }
+                                })
+                        }}
+                    </span>
                     <span class="parley-channel-preview">{field(preview)}</span>
                 </span>
                 {move || {
                     let unread = unread();
-                    (unread > 0).then(|| view! { <span class="parley-badge">{format!("{unread} unread")}</span> })
+                    (unread > 0)
+                        .then(|| {
+                            view! {
+                                <span class="parley-badge" class:parley-badge-muted=muted>
+                                    {format!("{unread} unread")}
+                                </span>
+                            }
+                        })
                 }}
             </a>
         </li>

@@ -1,12 +1,16 @@
 //! The chat components a host app embeds: `ChatUserContext`, `ChatProvider`, `ChatInterface`,
-//! `ChatButton`, `use_start_chat`, identicons and `ChatStylesheet`. They read the chat client's
-//! store (`client`) and call server functions (`api`); never the network directly.
+//! `ChatButton`, `BlockButton`, `use_start_chat`, identicons and `ChatStylesheet`. They read the
+//! chat client's store (`client`) and call server functions (`api`); never the network directly.
 
+mod block;
 mod conversation;
+mod dialog;
 mod group;
 pub mod identicon;
 mod interface;
+mod members;
 mod provider;
+mod report;
 mod start;
 mod stylesheet;
 pub mod text;
@@ -14,6 +18,7 @@ mod time;
 mod user_context;
 
 pub use crate::client::TokenProvider;
+pub use block::BlockButton;
 pub use identicon::Identicon;
 pub use interface::ChatInterface;
 pub use provider::{use_chat_client, ChatHandle, ChatProvider};

@@ -118,6 +118,7 @@ impl ChatClient {
                         l.loaded.then(|| Cursor {
                             channel_id: *id,
                             last_seq: l.newest_seq(),
+                            version: Some(l.version),
                         })
                     })
                 })
@@ -125,11 +126,14 @@ impl ChatClient {
         })
     }
 
-    /// Asks the server for the messages after `last_seq` in one channel.
+    /// Asks the server for the messages after `last_seq` in one channel (and the changes
+    /// after the log's version).
     pub(super) fn catch_up_from(&self, channel_id: Uuid, last_seq: i64) {
+        let version = self.log(channel_id).with_untracked(|l| l.version);
         self.resume(&[Cursor {
             channel_id,
             last_seq,
+            version: Some(version),
         }]);
     }
 

@@ -1,6 +1,8 @@
 //! What the client does with each server event: messages go into loaded logs (by id, in
 //! sequence order, gaps fetched by cursor), acknowledgements settle the outbox, counts and read
-//! marks are set to the server's absolute values, presence and typing update their own signals.
+//! marks are set to the server's absolute values, presence and typing update their own signals;
+//! channel changes (renames, members, removal, mute) and my block list replace what the store
+//! held.
 
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -22,15 +24,20 @@ impl ChatClient {
 
     fn apply(&self, event: ServerEvent) {
         match event {
-            ServerEvent::Ready { presence, .. } => {
+            ServerEvent::Ready {
+                presence, blocked, ..
+            } => {
                 for p in presence {
                     self.presence(p.user_id).set(Some(p));
                 }
+                self.set_blocked(blocked);
                 self.ready();
             }
             ServerEvent::Message { message } => self.arrived(message),
-            ServerEvent::MessageUpdated { message } => {
-                if self.log(message.channel_id).with_untracked(|l| l.loaded) {
+            ServerEvent::MessageUpdated { message, version } => {
+                let log = self.log(message.channel_id);
+                if log.with_untracked(|l| l.loaded) {
+                    log.update(|l| l.version = l.version.max(version));
                     self.replace(message.channel_id, message);
                 }
             }
@@ -42,12 +49,14 @@ impl ChatClient {
                 unread,
                 my_last_read_seq,
                 others_last_read_seq,
+                muted,
             } => {
                 self.update_channel(channel_id, |c| {
                     c.last_seq = c.last_seq.max(last_seq);
                     c.unread = unread;
                     c.my_last_read_seq = my_last_read_seq;
                     c.others_last_read_seq = others_last_read_seq;
+                    c.muted = muted;
                 });
                 if self.beyond_pages(channel_id) {
                     self.recount_unloaded();
@@ -57,10 +66,22 @@ impl ChatClient {
                 let known = self
                     .channels
                     .with_untracked(|list| list.iter().any(|c| c.id == channel.id));
+                // Removed earlier and added again: readable once more.
+                self.missing.update(|ids| {
+                    ids.remove(&channel.id);
+                });
                 if !known {
                     self.put_channel(channel);
                 }
             }
+            ServerEvent::ChannelUpdated {
+                channel_id,
+                name,
+                members,
+                version,
+            } => self.channel_changed(channel_id, name, members, version),
+            ServerEvent::ChannelRemoved { channel_id } => self.removed(channel_id),
+            ServerEvent::Blocks { blocked } => self.set_blocked(blocked),
             ServerEvent::Presence { presence } => {
                 self.presence(presence.user_id).set(Some(presence));
             }
@@ -108,8 +129,13 @@ impl ChatClient {
             Err(error) => {
                 leptos::logging::warn!("chat: send refused: {}", error.message);
                 if let Some(message) = queued {
-                    self.log(message.channel_id)
-                        .update(|l| l.upsert(message, Delivery::Failed));
+                    let id = message.id;
+                    self.log(message.channel_id).update(|l| {
+                        l.upsert(message, Delivery::Failed);
+                        if let Some(failed) = l.messages.iter_mut().find(|m| m.message.id == id) {
+                            failed.refusal = Some(error.message);
+                        }
+                    });
                 }
             }
         }

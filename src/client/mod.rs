@@ -2,7 +2,8 @@
 //! logs, delivery states, presence, typing), the WebSocket (`connection`, `socket`), the outbox
 //! and every call to the server; components read store slices and call its methods, never the
 //! network. Server answers and realtime events (`events`) update the store with absolute
-//! values (unread counts, read marks), never increments.
+//! values (unread counts, read marks), never increments. Managing conversations (members,
+//! roles, leaving, renaming, muting, blocking, reporting) lives in `manage`.
 //!
 //! Compiled for both builds so components can name it; its network methods only run in the
 //! browser (from event handlers and effects).
@@ -12,6 +13,7 @@
 
 mod connection;
 mod events;
+mod manage;
 #[cfg(feature = "hydrate")]
 mod socket;
 mod token;
@@ -27,7 +29,8 @@ use uuid::Uuid;
 
 use crate::api;
 use crate::model::{
-    ChannelCursor, ChannelPage, ChannelSummary, ErrorCode, Message, MessageText, Presence, User,
+    ChannelCursor, ChannelPage, ChannelSummary, ErrorCode, Member, Message, MessageText, Presence,
+    User,
 };
 pub use connection::Connection;
 
@@ -46,6 +49,8 @@ pub enum Delivery {
 pub struct LocalMessage {
     pub message: Message,
     pub delivery: Delivery,
+    /// Why the server refused it (`Failed` only), e.g. that one of us blocked the other.
+    pub refusal: Option<String>,
 }
 
 /// What this tab knows of one channel's history: a contiguous run of the newest messages
@@ -58,6 +63,10 @@ pub struct ChannelLog {
     pub loaded: bool,
     pub loading_older: bool,
     pub error: Option<String>,
+    /// The newest change version of the channel this log reflects: the newest page's, raised
+    /// by every `message_updated` and `channel_updated` seen. Sent in each cursor, so a resume
+    /// replays the edits, deletions and member changes made since.
+    pub version: i64,
 }
 
 impl ChannelLog {
@@ -65,7 +74,11 @@ impl ChannelLog {
     /// and pending ones after them.
     fn upsert(&mut self, message: Message, delivery: Delivery) {
         self.messages.retain(|m| m.message.id != message.id);
-        let local = LocalMessage { message, delivery };
+        let local = LocalMessage {
+            message,
+            delivery,
+            refusal: None,
+        };
         if delivery == Delivery::Sent {
             let at = self
                 .messages
@@ -131,6 +144,11 @@ pub struct ChatClient {
     /// Channels asked for by id (opened by URL) and those the server does not know.
     looked_up: StoredValue<HashSet<Uuid>>,
     pub missing: RwSignal<HashSet<Uuid>>,
+    /// The people I block (from `ready`, `blocks` events and my own changes).
+    pub blocked: RwSignal<Vec<Uuid>>,
+    /// Per channel: its members with their roles, once asked for (the "Members" dialog);
+    /// fetched again on every `channel_updated` while someone holds it.
+    rosters: StoredValue<HashMap<Uuid, RwSignal<Option<Vec<Member>>>>>,
     pub connection: RwSignal<Connection>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
     /// Per user, so a presence change re-renders one dot, not a list.
@@ -167,6 +185,8 @@ impl ChatClient {
             unread_after: RwSignal::new(0),
             looked_up: StoredValue::new(HashSet::new()),
             missing: RwSignal::new(HashSet::new()),
+            blocked: RwSignal::new(Vec::new()),
+            rosters: StoredValue::new(HashMap::new()),
             connection: RwSignal::new(Connection::Connecting),
             logs: StoredValue::new(HashMap::new()),
             presence: StoredValue::new(HashMap::new()),
@@ -183,14 +203,14 @@ impl ChatClient {
         self.me.with_value(|me| me.id)
     }
 
-    /// Unread messages across all channels: those of the loaded pages, plus the server's count
-    /// for the rest.
+    /// Unread messages across all channels I have not muted: those of the loaded pages, plus
+    /// the server's count for the rest (which leaves muted channels out too).
     pub fn unread_total(&self) -> i64 {
         let end = self.list_end.get();
         let loaded: i64 = self.channels.with(|channels| {
             channels
                 .iter()
-                .filter(|c| before_end(c, end))
+                .filter(|c| !c.muted && before_end(c, end))
                 .map(|c| c.unread)
                 .sum()
         });
@@ -378,6 +398,9 @@ impl ChatClient {
                         l.has_more = page.has_more;
                         l.loaded = true;
                         l.error = None;
+                        // Only the newest page's: an older page read later says nothing of
+                        // changes to the messages already here.
+                        l.version = l.version.max(page.version);
                     });
                     // A message may have been committed between the page and the live events.
                     let known = this.channels.with_untracked(|list| {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use parley::api::list_users;
-use parley::chat::{ChatButton, Identicon};
+use parley::chat::{BlockButton, ChatButton, Identicon};
 use parley::model::{ErrorCode, User};
 
 #[component]
@@ -51,7 +51,8 @@ fn PeopleList(people: Vec<User>) -> impl IntoView {
                                 <span class="person-name">{name}</span>
                                 <span class="muted">"@" {username}</span>
                             </div>
-                            <ChatButton user=person />
+                            <ChatButton user=person.clone() />
+                            <BlockButton user=person />
                         </li>
                     }
                 })
