@@ -44,7 +44,7 @@ pub fn ReportDialog(client: ChatClient, message_id: Uuid, on_close: Callback<()>
             <Show when=move || !sent.get()>
                 <form class="parley-report" on:submit=on_submit novalidate>
                     <label for=reason_id.clone()>"Reason"</label>
-                    <textarea id=reason_id.clone() maxlength="1000" rows="3" bind:value=reason></textarea>
+                    <textarea id=reason_id.clone() maxlength="1000" rows="3" autofocus bind:value=reason></textarea>
                     {move || error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
                     <button type="submit" class="parley-primary" disabled=move || busy.get()>
                         "Send report"
