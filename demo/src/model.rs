@@ -132,6 +132,7 @@ pub fn form_error_message(code: &str) -> Option<String> {
         | ErrorCode::NotFound
         | ErrorCode::MethodNotAllowed
         | ErrorCode::PayloadTooLarge
+        | ErrorCode::Blocked
         | ErrorCode::MisdirectedRequest => return None,
     };
     Some(message.to_owned())

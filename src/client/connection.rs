@@ -118,6 +118,7 @@ impl ChatClient {
                         l.loaded.then(|| Cursor {
                             channel_id: *id,
                             last_seq: l.newest_seq(),
+                            version: None,
                         })
                     })
                 })
@@ -130,6 +131,7 @@ impl ChatClient {
         self.resume(&[Cursor {
             channel_id,
             last_seq,
+            version: None,
         }]);
     }
 

@@ -28,8 +28,8 @@ impl ChatClient {
                 }
                 self.ready();
             }
-            ServerEvent::Message { message } => self.arrived(message),
-            ServerEvent::MessageUpdated { message } => {
+            ServerEvent::Message { message, .. } => self.arrived(message),
+            ServerEvent::MessageUpdated { message, .. } => {
                 if self.log(message.channel_id).with_untracked(|l| l.loaded) {
                     self.replace(message.channel_id, message);
                 }
@@ -42,12 +42,14 @@ impl ChatClient {
                 unread,
                 my_last_read_seq,
                 others_last_read_seq,
+                muted,
             } => {
                 self.update_channel(channel_id, |c| {
                     c.last_seq = c.last_seq.max(last_seq);
                     c.unread = unread;
                     c.my_last_read_seq = my_last_read_seq;
                     c.others_last_read_seq = others_last_read_seq;
+                    c.muted = muted;
                 });
                 if self.beyond_pages(channel_id) {
                     self.recount_unloaded();
@@ -61,6 +63,20 @@ impl ChatClient {
                     self.put_channel(channel);
                 }
             }
+            ServerEvent::ChannelUpdated {
+                channel_id,
+                name,
+                members,
+                ..
+            } => self.update_channel(channel_id, |c| {
+                c.name = name;
+                c.members = members;
+            }),
+            ServerEvent::ChannelRemoved { channel_id } => {
+                self.channels
+                    .update(|list| list.retain(|c| c.id != channel_id));
+            }
+            ServerEvent::Blocks { .. } => {}
             ServerEvent::Presence { presence } => {
                 self.presence(presence.user_id).set(Some(presence));
             }
