@@ -31,7 +31,7 @@ pub async fn change_members(
         async {
             let me = context::require_user().await?;
             let chat = context::chat()?;
-            manage::change_members(&chat, &me, channel_id, change).await?;
+            manage::change_members(&chat, manage::Actor::Person(&me), channel_id, change).await?;
             crate::server::chat::channel(&chat.pool, &me, channel_id).await
         }
         .await,
@@ -78,7 +78,7 @@ pub async fn rename_channel(channel_id: Uuid, name: String) -> Result<ChannelSum
         async {
             let me = context::require_user().await?;
             let chat = context::chat()?;
-            manage::rename(&chat, &me, channel_id, &name).await?;
+            manage::rename(&chat, manage::Actor::Person(&me), channel_id, &name).await?;
             crate::server::chat::channel(&chat.pool, &me, channel_id).await
         }
         .await,

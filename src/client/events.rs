@@ -33,7 +33,7 @@ impl ChatClient {
                 self.set_blocked(blocked);
                 self.ready();
             }
-            ServerEvent::Message { message } => self.arrived(message),
+            ServerEvent::Message { message, version } => self.arrived(message, version),
             ServerEvent::MessageUpdated { message, version } => {
                 let log = self.log(message.channel_id);
                 if log.with_untracked(|l| l.loaded) {
@@ -96,12 +96,16 @@ impl ChatClient {
         }
     }
 
-    /// A new message, live or replayed.
-    fn arrived(&self, message: Message) {
+    /// A new message, live or replayed (a replayed one changed since carries that change's
+    /// version).
+    fn arrived(&self, message: Message, version: i64) {
         let log = self.log(message.channel_id);
         if log.with_untracked(|l| l.loaded) {
             let newest = log.with_untracked(ChannelLog::newest_seq);
-            log.update(|l| l.upsert(message.clone(), Delivery::Sent));
+            log.update(|l| {
+                l.upsert(message.clone(), Delivery::Sent);
+                l.version = l.version.max(version);
+            });
             if message.seq > newest + 1 {
                 // Something between was missed: the replay fills it (duplicates merge by id).
                 self.catch_up_from(message.channel_id, newest);

@@ -135,9 +135,12 @@ pub enum ServerEvent {
         #[serde(default)]
         blocked: Vec<Uuid>,
     },
-    /// A new message (live, or replayed by `resume`).
+    /// A new message (live, or replayed by `resume`); a replayed one changed since it was
+    /// sent carries the version of that change (absent: 0).
     Message {
         message: Message,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        version: i64,
     },
     /// A message was edited or deleted (deleted ones carry no text); `version` is the
     /// channel's change version the change made (the message may already show a later one).
@@ -206,6 +209,10 @@ pub enum ServerEvent {
         error: ApiError,
     },
     Pong,
+}
+
+fn is_zero(version: &i64) -> bool {
+    *version == 0
 }
 
 /// Whether a user is online, and when they were last seen if not.
@@ -330,6 +337,7 @@ mod decode {
                 },
                 "message" => Self::Message {
                     message: need(f.message, "message")?,
+                    version: f.version.unwrap_or(0),
                 },
                 "message_updated" => Self::MessageUpdated {
                     message: need(f.message, "message")?,
@@ -473,6 +481,11 @@ mod tests {
             },
             ServerEvent::Message {
                 message: message.clone(),
+                version: 0,
+            },
+            ServerEvent::Message {
+                message: message.clone(),
+                version: 3,
             },
             ServerEvent::MessageUpdated {
                 message: message.clone(),

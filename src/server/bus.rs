@@ -30,38 +30,44 @@ pub enum Notice {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         m: Vec<Vec<NoticeRow>>,
     },
-    /// A message was edited or deleted.
+    /// A message was edited or deleted, taking the channel's change version `v`.
     Updated {
         c: Uuid,
         id: Uuid,
+        #[serde(default)]
+        v: i64,
     },
-    /// A member's read mark moved.
-    Read {
-        c: Uuid,
-        u: Uuid,
-    },
+    /// A member's read mark moved, or they muted or unmuted the channel.
+    Read { c: Uuid, u: Uuid },
     /// A channel was created.
-    Channel {
-        c: Uuid,
-    },
-    /// Channel `c`'s members changed (the server API): every instance forgets the member list
-    /// it cached, so those who left get none of its later events; their SSE streams of it
-    /// end, and those who joined get `channel_added`. At most `MAX_MEMBERS` ids in all.
+    Channel { c: Uuid },
+    /// Channel `c`'s members or name changed, taking its change version `v`: every instance
+    /// forgets the member list it cached, so those who left get none of its later events
+    /// (`channel_removed` instead, and their SSE streams of it end), those who joined get
+    /// `channel_added`, and every member `channel_updated`. At most `MAX_MEMBERS` ids in all.
     Members {
         c: Uuid,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         added: Vec<Uuid>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         removed: Vec<Uuid>,
+        #[serde(default)]
+        v: i64,
     },
+    /// `u` blocked or unblocked `o`: `u`'s tabs get their block list, and each of the two the
+    /// other's presence as they may now see it.
+    Blocks { u: Uuid, o: Uuid },
     Presence {
         u: Uuid,
         on: bool,
         at: Option<DateTime<Utc>>,
     },
+    /// `u` is typing in `c`; not shown to `h` (those who block `u` or whom `u` blocks).
     Typing {
         c: Uuid,
         u: Uuid,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        h: Vec<Uuid>,
     },
     /// A session of user `u` ended (signed out, revoked): the one the host names `s`, or every
     /// session of `u` when absent. Their connections close with 4001.

@@ -120,8 +120,16 @@ async fn store_channel(
                 (*other, me.id)
             };
             let members = [me.id, *other];
-            let (id, created) =
-                db::channels::create_or_get_dm(&mut tx, &format!("{low}:{high}"), members).await?;
+            let dm_key = format!("{low}:{high}");
+            // Blocked either way: the existing 1:1 still opens (its history stays readable),
+            // a new one is never made.
+            if db::blocks::either_way(&mut *tx, me.id, *other).await? {
+                let existing = db::channels::dm_by_key(&mut *tx, &dm_key).await?;
+                tx.rollback().await?;
+                let id = existing.ok_or(ServerError::Blocked)?;
+                return Ok((channel(pool, me, id).await?, false));
+            }
+            let (id, created) = db::channels::create_or_get_dm(&mut tx, &dm_key, members).await?;
             (id, ChannelKind::Dm, members.to_vec(), created)
         }
         _ => {
@@ -131,6 +139,7 @@ async fn store_channel(
                 &mut tx,
                 name.as_ref().map(ChannelName::as_str),
                 &members,
+                me.id,
             )
             .await?;
             (id, ChannelKind::Group, members, true)
@@ -232,11 +241,17 @@ pub async fn history(
     require_member(pool, me, channel_id).await?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let before = before.unwrap_or(i64::MAX);
+    // Read before the page: a resume from it replays any change the page might not show.
+    let version = db::channels::version(pool, channel_id).await?;
     let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let messages = rows.into_iter().rev().map(message_view).collect();
-    Ok(HistoryPage { messages, has_more })
+    Ok(HistoryPage {
+        messages,
+        has_more,
+        version,
+    })
 }
 
 /// Stores a message exactly once (a retry with the same id returns the stored message) through
@@ -280,23 +295,41 @@ pub async fn edit(state: &Chat, me: &User, id: Uuid, text: &str) -> Result<Messa
     let pool = &state.pool;
     let text = MessageText::parse(text)?;
     state.limits.check(Action::Edit, me.id)?;
-    own_message(pool, me, id).await?;
+    let channel_id = own_message(pool, me, id).await?.channel_id;
     let mut tx = pool.begin().await?;
-    let row = db::messages::edit(&mut *tx, id, text.as_str())
+    let version = next_version(&mut tx, channel_id).await?;
+    let row = db::messages::edit(&mut *tx, id, text.as_str(), version)
         .await?
         .ok_or(ServerError::NotFound)?;
     updated(state, tx, row).await
 }
 
 pub async fn delete(state: &Chat, me: &User, id: Uuid) -> Result<Message, ServerError> {
-    let pool = &state.pool;
     state.limits.check(Action::Edit, me.id)?;
-    own_message(pool, me, id).await?;
-    let mut tx = pool.begin().await?;
-    let row = db::messages::soft_delete(&mut *tx, id)
+    let channel_id = own_message(&state.pool, me, id).await?.channel_id;
+    soft_delete(state, channel_id, id).await
+}
+
+/// Deletes a message of `channel_id` (the caller has checked who may), taking the channel's
+/// next change version.
+pub(super) async fn soft_delete(
+    state: &Chat,
+    channel_id: Uuid,
+    id: Uuid,
+) -> Result<Message, ServerError> {
+    let mut tx = state.pool.begin().await?;
+    let version = next_version(&mut tx, channel_id).await?;
+    let row = db::messages::soft_delete(&mut *tx, id, version)
         .await?
         .ok_or(ServerError::NotFound)?;
     updated(state, tx, row).await
+}
+
+/// The channel's next change version, its row locked until the change commits.
+async fn next_version(tx: &mut sqlx::PgConnection, channel_id: Uuid) -> Result<i64, ServerError> {
+    db::channels::next_version(&mut *tx, channel_id, false)
+        .await?
+        .ok_or(ServerError::NotFound)
 }
 
 /// Publishes a changed message (and queues its webhook event), and commits the change.
@@ -308,6 +341,7 @@ async fn updated(
     Notice::Updated {
         c: row.channel_id,
         id: row.id,
+        v: row.version,
     }
     .publish(&mut *tx)
     .await?;

@@ -9,7 +9,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 use uuid::Uuid;
@@ -17,10 +17,12 @@ use uuid::Uuid;
 use super::auth::{CurrentUser, Viewer};
 use super::error::{status_code, ServerError};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::manage::{self, Actor};
 use super::state::Chat;
 use super::{chat, realtime};
 use crate::model::{
-    ApiError, ChannelQuery, HistoryQuery, MessageEdit, NewChannel, NewMessage, ReadUpTo,
+    ApiError, ChannelQuery, HistoryQuery, MemberChange, MessageEdit, Mute, NewChannel, NewMessage,
+    NewReport, ReadUpTo, Rename, RoleChange,
 };
 
 /// The chat's JSON API, WebSocket and SSE routes (merged by [`Chat::routes`]).
@@ -34,7 +36,20 @@ pub fn api_routes() -> Router<Chat> {
             "/api/chat/channels",
             get(list_channels).post(create_channel),
         )
-        .route("/api/chat/channels/{id}", get(get_channel))
+        .route(
+            "/api/chat/channels/{id}",
+            get(get_channel).patch(rename_channel),
+        )
+        .route(
+            "/api/chat/channels/{id}/members",
+            get(channel_members).post(change_members),
+        )
+        .route("/api/chat/channels/{id}/members/{user_id}", put(set_role))
+        .route("/api/chat/channels/{id}/leave", post(leave_channel))
+        .route("/api/chat/channels/{id}/mute", put(mute_channel))
+        .route("/api/chat/blocks", get(blocks))
+        .route("/api/chat/blocks/{user_id}", put(block).delete(unblock))
+        .route("/api/chat/messages/{id}/report", post(report_message))
         .route("/api/chat/channels/{id}/messages", get(history))
         .route("/api/chat/channels/{id}/read", post(mark_read))
         .route("/api/chat/messages", post(send_message))
@@ -173,4 +188,93 @@ async fn unread(State(state): State<Chat>, CurrentUser(me): CurrentUser) -> ApiR
         Json(json!({ "unread": chat::unread_total(&state.pool, &me, None).await? }))
             .into_response(),
     )
+}
+
+async fn channel_members(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult {
+    Ok(Json(manage::members(&state, &me, id).await?).into_response())
+}
+
+async fn change_members(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<MemberChange>,
+) -> ApiResult {
+    manage::change_members(&state, Actor::Person(&me), id, input).await?;
+    Ok(Json(chat::channel(&state.pool, &me, id).await?).into_response())
+}
+
+async fn set_role(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(input): ApiJson<RoleChange>,
+) -> ApiResult {
+    manage::set_role(&state, &me, id, user_id, input.role).await?;
+    Ok(Json(manage::members(&state, &me, id).await?).into_response())
+}
+
+async fn leave_channel(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult {
+    manage::leave(&state, &me, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn rename_channel(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<Rename>,
+) -> ApiResult {
+    manage::rename(&state, Actor::Person(&me), id, &input.name).await?;
+    Ok(Json(chat::channel(&state.pool, &me, id).await?).into_response())
+}
+
+async fn mute_channel(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<Mute>,
+) -> ApiResult {
+    manage::mute(&state, &me, id, input.muted).await?;
+    Ok(Json(chat::channel(&state.pool, &me, id).await?).into_response())
+}
+
+async fn blocks(State(state): State<Chat>, CurrentUser(me): CurrentUser) -> ApiResult {
+    Ok(Json(manage::blocked(&state, &me).await?).into_response())
+}
+
+async fn block(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(user_id): ApiPath<Uuid>,
+) -> ApiResult {
+    manage::set_block(&state, &me, user_id, true).await?;
+    Ok(Json(manage::blocked(&state, &me).await?).into_response())
+}
+
+async fn unblock(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(user_id): ApiPath<Uuid>,
+) -> ApiResult {
+    manage::set_block(&state, &me, user_id, false).await?;
+    Ok(Json(manage::blocked(&state, &me).await?).into_response())
+}
+
+async fn report_message(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<NewReport>,
+) -> ApiResult {
+    let report = manage::report(&state, &me, id, &input.reason).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": report }))).into_response())
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod identity;
 pub mod lifecycle;
 pub mod limits;
+pub mod manage;
 pub mod realtime;
 pub mod routes;
 pub mod secret;

@@ -13,7 +13,7 @@ use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,18 +21,16 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth;
-use super::bus::Notice;
 use super::chat;
 use super::db;
 use super::error::ServerError;
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::identity::HostUser;
+use super::manage::{self, Actor};
 use super::state::Chat;
 use super::store::{self, Draft};
 use super::token;
-use super::webhook::Event;
-use crate::model::chat::MAX_MEMBERS;
-use crate::model::{ChannelKind, Message, MessageText, NewChannel, User};
+use crate::model::{ChannelKind, MemberChange, Message, MessageText, NewChannel, Rename, User};
 
 /// The server API's routes (merged by [`Chat::routes`](super::Chat::routes) when the server
 /// secret is set).
@@ -42,8 +40,11 @@ pub fn routes() -> Router<Chat> {
         .route("/api/server/users/{id}/unread", get(unread))
         .route("/api/server/tokens", post(mint_token))
         .route("/api/server/channels", post(create_channel))
+        .route("/api/server/channels/{id}", patch(rename_channel))
         .route("/api/server/channels/{id}/members", post(change_members))
         .route("/api/server/messages", post(post_message))
+        .route("/api/server/messages/{id}", delete(delete_message))
+        .route("/api/server/reports", get(list_reports))
 }
 
 type ApiResult = Result<Response, ServerError>;
@@ -106,13 +107,22 @@ pub struct NewServerChannel {
     pub created_by: Uuid,
 }
 
-/// `POST /api/server/channels/{id}/members`.
+/// `GET /api/server/reports?offset=&limit=`.
 #[derive(Debug, Default, Deserialize)]
-pub struct MemberChange {
+pub struct ReportQuery {
     #[serde(default)]
-    pub add: Vec<Uuid>,
+    pub offset: Option<i64>,
+    /// 1–100 (50 when absent).
     #[serde(default)]
-    pub remove: Vec<Uuid>,
+    pub limit: Option<i64>,
+}
+
+/// A report as listed: who reported what, why, and the message as it is now.
+#[derive(Debug, Serialize)]
+pub struct ServerReport {
+    #[serde(flatten)]
+    pub report: db::reports::ReportRow,
+    pub message: Option<Message>,
 }
 
 /// `POST /api/server/messages`: without `user_id`, a system message. `id` (optional, as in
@@ -215,8 +225,52 @@ async fn change_members(
     ApiPath(channel_id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<MemberChange>,
 ) -> ApiResult {
-    update_members(&state, channel_id, input).await?;
+    manage::change_members(&state, Actor::Host, channel_id, input).await?;
     Ok(Json(server_channel(&state, channel_id).await?).into_response())
+}
+
+async fn rename_channel(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiPath(channel_id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<Rename>,
+) -> ApiResult {
+    manage::rename(&state, Actor::Host, channel_id, &input.name).await?;
+    Ok(Json(server_channel(&state, channel_id).await?).into_response())
+}
+
+async fn delete_message(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiPath(message_id): ApiPath<Uuid>,
+) -> ApiResult {
+    Ok(Json(manage::delete_any(&state, message_id).await?).into_response())
+}
+
+/// Reports, newest first, each with its message as it is now (`null` once deleted for good).
+async fn list_reports(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> ApiResult {
+    let limit = query.limit.unwrap_or(50);
+    let offset = query.offset.unwrap_or(0);
+    if !(1..=100).contains(&limit) || offset < 0 {
+        return Err(ServerError::BadRequest(
+            "limit is 1–100 and offset at least 0.".into(),
+        ));
+    }
+    let mut rows = db::reports::page(&state.pool, offset, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let mut reports = Vec::with_capacity(rows.len());
+    for report in rows {
+        let message = db::messages::find(&state.pool, report.message_id)
+            .await?
+            .map(db::messages::message_view);
+        reports.push(ServerReport { report, message });
+    }
+    Ok(Json(json!({ "reports": reports, "more": more })).into_response())
 }
 
 async fn post_message(
@@ -244,87 +298,6 @@ async fn server_channel(state: &Chat, channel_id: Uuid) -> Result<ServerChannel,
         .await?
         .ok_or(ServerError::NotFound)?
         .into())
-}
-
-/// Adds and removes a group's members in one transaction, with their webhook events and one
-/// notice: every instance forgets its cached member list before the channel's next event, so
-/// someone removed gets nothing more of it (their SSE streams of it end), and those added get
-/// `channel_added` on their sockets. Who is already in (or already out) is left as is.
-pub async fn update_members(
-    state: &Chat,
-    channel_id: Uuid,
-    change: MemberChange,
-) -> Result<(), ServerError> {
-    let MemberChange {
-        mut add,
-        mut remove,
-    } = change;
-    add.sort_unstable();
-    add.dedup();
-    remove.sort_unstable();
-    remove.dedup();
-    if add.iter().any(|user| remove.binary_search(user).is_ok()) {
-        return Err(ServerError::BadRequest(
-            "Nobody can be added and removed at once.".into(),
-        ));
-    }
-    if add.len() + remove.len() > MAX_MEMBERS {
-        return Err(ServerError::BadRequest(format!(
-            "At most {MAX_MEMBERS} members can change at once."
-        )));
-    }
-    if db::users::count_existing(&state.pool, &add).await? != add.len() as i64 {
-        return Err(ServerError::BadRequest(
-            "Some of those people do not exist.".into(),
-        ));
-    }
-    let mut tx = state.pool.begin().await?;
-    match db::channels::lock_kind(&mut tx, channel_id)
-        .await?
-        .as_deref()
-    {
-        None => return Err(ServerError::NotFound),
-        Some("group") => {}
-        Some(_) => {
-            return Err(ServerError::BadRequest(
-                "Only a group's members can change.".into(),
-            ))
-        }
-    }
-    let added = db::channels::join(&mut tx, channel_id, &add).await?;
-    let removed = db::channels::leave(&mut tx, channel_id, &remove).await?;
-    if added.is_empty() && removed.is_empty() {
-        return Ok(());
-    }
-    // The creator plus MAX_MEMBERS others, as at creation.
-    if db::channels::member_count(&mut *tx, channel_id).await? > MAX_MEMBERS as i64 + 1 {
-        return Err(ServerError::BadRequest(format!(
-            "A channel can have at most {MAX_MEMBERS} other members."
-        )));
-    }
-    let events: Vec<Event> = added
-        .iter()
-        .map(|&user_id| Event::MemberAdded {
-            channel_id,
-            user_id,
-        })
-        .chain(removed.iter().map(|&user_id| Event::MemberRemoved {
-            channel_id,
-            user_id,
-        }))
-        .collect();
-    state.outbox.record(&mut *tx, &events).await?;
-    tracing::info!(%channel_id, added = added.len(), removed = removed.len(), "members changed");
-    Notice::Members {
-        c: channel_id,
-        added,
-        removed,
-    }
-    .publish(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    state.outbox.wake();
-    Ok(())
 }
 
 /// Posts a message: as `user_id` (a member) through the group-commit writer like any send,

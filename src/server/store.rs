@@ -172,17 +172,35 @@ async fn write_batch(
             .into_iter()
             .map(|row| (row.id, row))
             .collect();
-    Ok(drafts
-        .iter()
-        .map(|draft| match stored.get(&draft.id) {
+    let mut outcomes = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        outcomes.push(match stored.get(&draft.id) {
             Some(row) => answer(row.clone(), Some(draft.user_id), draft.channel_id),
-            None => Err(ServerError::NotFound),
-        })
-        .collect())
+            // Refused: not a member, or a 1:1 with a block (asked only on this rare path).
+            None => Err(refusal(pool, draft).await),
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Why a send the batch left out was refused: a block in its 1:1 (`blocked`), else it is not
+/// the sender's channel (`not_found`).
+async fn refusal(pool: &PgPool, draft: &Draft) -> ServerError {
+    match db::blocks::blocks_dm(pool, draft.channel_id, draft.user_id).await {
+        Ok(true) => ServerError::Blocked,
+        Ok(false) => ServerError::NotFound,
+        Err(e) => e.into(),
+    }
 }
 
 /// One send in its own transaction (the fallback when a batch fails).
 async fn write_one(pool: &PgPool, outbox: &Outbox, draft: &Draft) -> Result<Message, ServerError> {
+    if db::blocks::blocks_dm(pool, draft.channel_id, draft.user_id).await? {
+        if let Some(stored) = db::messages::find(pool, draft.id).await? {
+            return answer(stored, Some(draft.user_id), draft.channel_id);
+        }
+        return Err(ServerError::Blocked);
+    }
     if !db::channels::is_member(pool, draft.channel_id, draft.user_id).await? {
         // A retry of a stored message by someone who left still gets its answer.
         if let Some(stored) = db::messages::find(pool, draft.id).await? {
@@ -256,4 +274,39 @@ async fn store_one(
     .await?;
     tx.commit().await?;
     Ok(message_view(row))
+}
+
+/// Writes a **system message** inside the caller's transaction, after the change it tells of
+/// ("Ann added Bob"): the channel's next sequence, the row, its webhook event and its notice,
+/// all committed (or not) with the change. The caller wakes the outbox after the commit.
+pub async fn system_message_in(
+    tx: &mut sqlx::PgConnection,
+    outbox: &Outbox,
+    channel_id: Uuid,
+    text: &str,
+) -> Result<MessageRow, ServerError> {
+    let text = MessageText::parse(text)?;
+    let seq = db::messages::next_seq(&mut *tx, channel_id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    let row = db::messages::insert(
+        &mut *tx,
+        Uuid::new_v4(),
+        channel_id,
+        seq,
+        None,
+        text.as_str(),
+    )
+    .await?
+    .ok_or_else(|| ServerError::Internal("a fresh message id was taken".into()))?;
+    outbox
+        .record(&mut *tx, &[Event::MessageNew(row.clone())])
+        .await?;
+    Notice::Messages {
+        r: vec![(channel_id, seq, seq)],
+        m: Vec::new(),
+    }
+    .publish(&mut *tx)
+    .await?;
+    Ok(row)
 }

@@ -457,6 +457,7 @@ mod tests {
             created_at: at,
             updated_at: at + chrono::Duration::seconds(1),
             deleted: true,
+            version: 4,
         };
         let event = Event::MessageUpdated(row);
         let sent = data(event.kind(), event.stored()).unwrap_or_default();

@@ -22,6 +22,10 @@ pub struct MessageRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted: bool,
+    /// The channel's change version at the message's last edit or deletion (0: never
+    /// changed). Rows queued for webhooks before it existed read as 0.
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// What anyone may see of a stored message: no text once deleted.
@@ -41,7 +45,7 @@ pub fn message_view(row: MessageRow) -> Message {
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version
            FROM chat_messages WHERE id = $1",
         id
     )
@@ -78,7 +82,7 @@ pub async fn insert(
         MessageRow,
         "INSERT INTO chat_messages (id, channel_id, seq, user_id, text) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id) DO NOTHING
-         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
+         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version",
         id,
         channel_id,
         seq,
@@ -98,7 +102,7 @@ pub async fn page_before(
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version
            FROM chat_messages WHERE channel_id = $1 AND seq < $2
           ORDER BY seq DESC LIMIT $3",
         channel_id,
@@ -109,34 +113,41 @@ pub async fn page_before(
     .await
 }
 
+/// Replaces a message's text; `version` is the channel's version this change took.
 pub async fn edit(
     db: impl PgExecutor<'_>,
     id: Uuid,
     text: &str,
+    version: i64,
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "UPDATE chat_messages SET text = $2, updated_at = clock_timestamp()
+        "UPDATE chat_messages SET text = $2, updated_at = clock_timestamp(), version = $3
           WHERE id = $1 AND NOT deleted
-      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
+      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version",
         id,
-        text
+        text,
+        version
     )
     .fetch_optional(db)
     .await
 }
 
-/// Soft delete: the row (and its place in the sequence) stays, the words do not.
+/// Soft delete: the row (and its place in the sequence) stays, the words do not; `version`
+/// is the channel's version this change took.
 pub async fn soft_delete(
     db: impl PgExecutor<'_>,
     id: Uuid,
+    version: i64,
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "UPDATE chat_messages SET deleted = true, text = '', updated_at = clock_timestamp()
+        "UPDATE chat_messages SET deleted = true, text = '', updated_at = clock_timestamp(),
+                version = $2
           WHERE id = $1
-      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted",
-        id
+      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version",
+        id,
+        version
     )
     .fetch_optional(db)
     .await
@@ -199,13 +210,20 @@ pub async fn store_batch(
                 AS i(id, channel_id, user_id, text, ord)
         ), stored AS (
             SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
-                   m.deleted
+                   m.deleted, m.version
               FROM chat_messages m WHERE m.id IN (SELECT id FROM input)
         ), fresh AS (
             SELECT DISTINCT ON (i.id) i.*
               FROM input i
               JOIN chat_members me ON me.channel_id = i.channel_id AND me.user_id = i.user_id
              WHERE i.id NOT IN (SELECT id FROM stored)
+               -- Not into a 1:1 where either person blocks the other (answered `blocked`).
+               AND NOT EXISTS (
+                   SELECT 1 FROM chat_channels c
+                     JOIN chat_members o ON o.channel_id = c.id AND o.user_id <> i.user_id
+                     JOIN chat_blocks b ON (b.blocker = i.user_id AND b.blocked = o.user_id)
+                                        OR (b.blocker = o.user_id AND b.blocked = i.user_id)
+                    WHERE c.id = i.channel_id AND c.kind = 'dm')
              ORDER BY i.id, i.ord
         ), counts AS (
             SELECT channel_id, count(*) AS n FROM fresh GROUP BY channel_id
@@ -225,7 +243,7 @@ pub async fn store_batch(
         ), inserted AS (
             INSERT INTO chat_messages (id, channel_id, seq, user_id, text)
             SELECT id, channel_id, seq, user_id, text FROM numbered
-         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted
+         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version
         ), read AS (
             UPDATE chat_members me
                SET last_read_seq = greatest(me.last_read_seq, r.seq), last_read_at = now()
@@ -254,10 +272,12 @@ pub async fn store_batch(
         )
         SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!", user_id AS "user_id?",
                text AS "text!", created_at AS "created_at!", updated_at AS "updated_at!",
-               deleted AS "deleted!", (SELECT count(*) FROM notified) AS "notices!"
+               deleted AS "deleted!", version AS "version!",
+               (SELECT count(*) FROM notified) AS "notices!"
           FROM inserted
         UNION ALL
-        SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, 0 FROM stored"#,
+        SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version, 0
+          FROM stored"#,
         &sends.ids,
         &sends.channel_ids,
         &sends.user_ids,
@@ -278,6 +298,7 @@ pub async fn store_batch(
             created_at: r.created_at,
             updated_at: r.updated_at,
             deleted: r.deleted,
+            version: r.version,
         })
         .collect())
 }
@@ -292,7 +313,7 @@ pub async fn in_ranges(
     sqlx::query_as!(
         MessageRow,
         "SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
-                m.deleted
+                m.deleted, m.version
            FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(channel_id, lo, hi)
            JOIN chat_messages m ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi
           ORDER BY m.channel_id, m.seq",
@@ -318,7 +339,7 @@ pub async fn replay(
         MessageRow,
         r#"SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!",
                   user_id AS "user_id?", text AS "text!", created_at AS "created_at!",
-                  updated_at AS "updated_at!", deleted AS "deleted!"
+                  updated_at AS "updated_at!", deleted AS "deleted!", version AS "version!"
              FROM (SELECT m.*, r.ord,
                           sum(octet_length(m.text)) OVER (ORDER BY r.ord, m.seq) AS running
                      FROM unnest($1::uuid[], $2::int8[], $3::int8[])
@@ -331,6 +352,39 @@ pub async fn replay(
         from,
         to,
         max_bytes
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The messages of each channel changed after a version and at or before a sequence
+/// (`(channel, after version, up to seq)`): what a reconnecting client holds but has not seen
+/// change, each once in its current state, per channel in version order, at most `limit` in
+/// all (one more than a caller allows tells it to reset instead).
+pub async fn changed_since(
+    db: impl PgExecutor<'_>,
+    channel_ids: &[Uuid],
+    after_versions: &[i64],
+    up_to_seqs: &[i64],
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MessageRow,
+        r#"SELECT m.id AS "id!", m.channel_id AS "channel_id!", m.seq AS "seq!",
+                  m.user_id AS "user_id?", m.text AS "text!", m.created_at AS "created_at!",
+                  m.updated_at AS "updated_at!", m.deleted AS "deleted!", m.version AS "version!"
+             FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(channel_id, after, upto)
+             CROSS JOIN LATERAL (
+                   SELECT * FROM chat_messages m
+                    WHERE m.channel_id = r.channel_id AND m.version > r.after
+                      AND m.version > 0 AND m.seq <= r.upto
+                    ORDER BY m.version LIMIT $4) m
+            ORDER BY m.channel_id, m.version
+            LIMIT $4"#,
+        channel_ids,
+        after_versions,
+        up_to_seqs,
+        limit
     )
     .fetch_all(db)
     .await

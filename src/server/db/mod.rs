@@ -1,9 +1,11 @@
 //! Queries, one file per table. Each function takes any executor (pool, connection or
 //! transaction) and returns `sqlx::Error`; callers turn that into `ServerError` in one place.
 
+pub mod blocks;
 pub mod channels;
 pub mod messages;
 pub mod presence;
+pub mod reports;
 pub mod users;
 pub mod webhooks;
 

@@ -132,7 +132,8 @@ pub async fn sweep(
         .collect())
 }
 
-/// The presence of everyone who shares a channel with `user_id`.
+/// The presence of everyone who shares a channel with `user_id`, but those either of them
+/// blocks.
 pub async fn of_peers(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -144,7 +145,10 @@ pub async fn of_peers(
              FROM chat_users u
             WHERE u.id IN (SELECT other.user_id FROM chat_members mine
                              JOIN chat_members other ON other.channel_id = mine.channel_id
-                            WHERE mine.user_id = $1 AND other.user_id <> $1)"#,
+                            WHERE mine.user_id = $1 AND other.user_id <> $1)
+              AND NOT EXISTS (SELECT 1 FROM chat_blocks b
+                               WHERE (b.blocker = $1 AND b.blocked = u.id)
+                                  OR (b.blocker = u.id AND b.blocked = $1))"#,
         user_id
     )
     .fetch_all(db)
@@ -162,4 +166,17 @@ pub async fn notify(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// One user's presence as anyone may see it.
+pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Presence, sqlx::Error> {
+    sqlx::query_as!(
+        Presence,
+        r#"SELECT u.id AS user_id, u.last_seen_at,
+                  EXISTS (SELECT 1 FROM chat_presence p WHERE p.user_id = u.id) AS "online!"
+             FROM chat_users u WHERE u.id = $1"#,
+        user_id
+    )
+    .fetch_one(db)
+    .await
 }

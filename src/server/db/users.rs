@@ -125,3 +125,19 @@ pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, 
     .fetch_optional(db)
     .await
 }
+
+/// The display names of these users, in the order given (unknown ids left out).
+pub async fn display_names(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT u.display_name AS "display_name!"
+             FROM unnest($1::uuid[]) WITH ORDINALITY AS i(id, ord)
+             JOIN chat_users u ON u.id = i.id
+            ORDER BY i.ord"#,
+        ids
+    )
+    .fetch_all(db)
+    .await
+}

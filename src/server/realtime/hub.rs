@@ -36,7 +36,7 @@ pub struct Serialized {
 impl Frame {
     pub fn new(event: &ServerEvent) -> Self {
         let seq = match event {
-            ServerEvent::Message { message } => Some(message.seq),
+            ServerEvent::Message { message, .. } => Some(message.seq),
             _ => None,
         };
         // Serializing these types cannot fail (no maps with non-string keys, no custom code).

@@ -158,7 +158,7 @@ async fn deliver(
                 members.0.remove(c);
                 channels.insert(*c);
             }
-            Notice::Presence { .. } | Notice::SessionEnded { .. } => {}
+            Notice::Presence { .. } | Notice::SessionEnded { .. } | Notice::Blocks { .. } => {}
         }
     }
     members.load(pool, &channels).await?;
@@ -232,7 +232,10 @@ impl Fresh {
         for message in messages {
             let channel_id = message.channel_id;
             changed.insert(channel_id);
-            let frame = Frame::new(&ServerEvent::Message { message });
+            let frame = Frame::new(&ServerEvent::Message {
+                message,
+                version: 0,
+            });
             hub.to_users(members.of(&channel_id).iter(), None, &frame);
             hub.to_channel_streams(channel_id, &frame);
         }
@@ -250,10 +253,14 @@ async fn deliver_one(
 ) -> Result<(), sqlx::Error> {
     match notice {
         Notice::Messages { .. } => {}
-        Notice::Updated { c, id } => {
+        Notice::Updated { c, id, v } => {
             if let Some(row) = db::messages::find(pool, id).await? {
+                // The change's own version, though the row may show a later one: a client
+                // that resumes from it is sent that later change again rather than miss one.
+                let version = if v > 0 { v } else { row.version };
                 let frame = Frame::new(&ServerEvent::MessageUpdated {
                     message: message_view(row),
+                    version,
                 });
                 hub.to_users(members.of(&c).iter(), None, &frame);
                 hub.to_channel_streams(c, &frame);
@@ -264,15 +271,55 @@ async fn deliver_one(
             changed.insert(c);
         }
         Notice::Channel { c } => states.added(c, members.of(&c)),
-        Notice::Members { c, added, removed } => {
+        Notice::Members {
+            c,
+            added,
+            removed,
+            v,
+        } => {
+            let gone = Frame::new(&ServerEvent::ChannelRemoved { channel_id: c });
+            hub.to_users(removed.iter(), None, &gone);
             for user in removed {
                 hub.end_channel_streams(c, user);
             }
             if !added.is_empty() {
                 states.added(c, Arc::new(added));
             }
+            if let Some(meta) = db::channels::metas(pool, &[c]).await?.pop() {
+                let frame = Frame::new(&ServerEvent::ChannelUpdated {
+                    channel_id: c,
+                    name: meta.name,
+                    members: meta.members.0,
+                    version: if v > 0 { v } else { meta.meta_version },
+                });
+                hub.to_users(members.of(&c).iter(), None, &frame);
+                hub.to_channel_streams(c, &frame);
+            }
             // The others' read marks ("Seen") may move with who is in.
             changed.insert(c);
+        }
+        Notice::Blocks { u, o } => {
+            let blocked = db::blocks::blocked_by(pool, u).await?;
+            let frame = Frame::new(&ServerEvent::Blocks { blocked });
+            hub.to_users([u].iter(), None, &frame);
+            // Each sees the other's presence as they now may: hidden while either blocks,
+            // the real one again (to those who share a channel) once neither does.
+            let apart = db::blocks::either_way(pool, u, o).await?;
+            for (viewer, seen) in [(u, o), (o, u)] {
+                let presence = if apart {
+                    crate::model::Presence {
+                        user_id: seen,
+                        online: false,
+                        last_seen_at: None,
+                    }
+                } else if db::channels::peers(pool, viewer).await?.contains(&seen) {
+                    db::presence::of_user(pool, seen).await?
+                } else {
+                    continue;
+                };
+                let frame = Frame::new(&ServerEvent::Presence { presence });
+                hub.to_users([viewer].iter(), None, &frame);
+            }
         }
         Notice::Presence { u, on, at } => {
             let peers = db::channels::peers(pool, u).await?;
@@ -289,12 +336,14 @@ async fn deliver_one(
             // An unreadable name ends them all rather than leave a signed-out socket open.
             hub.end_sessions(u, s.as_deref(), close::UNAUTHENTICATED);
         }
-        Notice::Typing { c, u } => {
+        Notice::Typing { c, u, h } => {
             let frame = Frame::new(&ServerEvent::Typing {
                 channel_id: c,
                 user_id: u,
             });
-            hub.to_users(members.of(&c).iter(), Some(u), &frame);
+            let members = members.of(&c);
+            let shown = members.iter().filter(|m| !h.contains(m));
+            hub.to_users(shown, Some(u), &frame);
             hub.to_channel_streams(c, &frame);
         }
     }
@@ -397,6 +446,7 @@ async fn send_added(
             unread: me.unread,
             my_last_read_seq: me.last_read_seq,
             others_last_read_seq,
+            muted: me.muted,
             ..base.clone()
         };
         let frame = Frame::new(&ServerEvent::ChannelAdded { channel });
@@ -429,6 +479,7 @@ async fn send_states(pool: &PgPool, hub: &Hub, channels: &Changed) -> Result<(),
                 unread: me.unread,
                 my_last_read_seq: me.last_read_seq,
                 others_last_read_seq,
+                muted: me.muted,
             });
             hub.to_users([me.user_id].iter(), None, &frame);
         }

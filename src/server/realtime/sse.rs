@@ -159,7 +159,10 @@ impl Feed {
                     continue;
                 }
                 self.last_seq = message.seq;
-                let event = ServerEvent::Message { message };
+                let event = ServerEvent::Message {
+                    message,
+                    version: 0,
+                };
                 return Some(to_event(&Frame::new(&event)));
             }
             if self.more {

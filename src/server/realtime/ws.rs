@@ -449,19 +449,23 @@ impl Connection {
 
     async fn hello(&mut self, cursors: Vec<Cursor>) -> Result<(), ServerError> {
         let presence = db::presence::of_peers(&self.state.pool, self.user.id).await?;
+        let blocked = db::blocks::blocked_by(&self.state.pool, self.user.id).await?;
         self.emit(&ServerEvent::Ready {
             version: PROTOCOL_VERSION,
             user_id: self.user.id,
             presence,
+            blocked,
         });
         self.replay(cursors).await
     }
 
-    /// Replays, per channel, the messages after its cursor, or `reset` when more than
-    /// [`MAX_REPLAY`] were missed or the frame's budget ([`MAX_REPLAY_PER_FRAME`] messages,
-    /// [`MAX_REPLAY_BYTES_PER_FRAME`] bytes of text) is spent. A channel listed twice counts
-    /// once (from its lower cursor). Channels the user is not in get one `not_found` and
-    /// nothing else. Two queries whatever the frame holds.
+    /// Replays, per channel, what changed after its cursor's version (when it has one: see
+    /// [`Self::replay_changes`]), then the messages after its sequence, or `reset` when more
+    /// than [`MAX_REPLAY`] were missed or the frame's budget ([`MAX_REPLAY_PER_FRAME`]
+    /// messages, [`MAX_REPLAY_BYTES_PER_FRAME`] bytes of text) is spent. A channel listed twice
+    /// counts once (from its lower cursor). Channels the user is not in get `channel_removed`
+    /// each (they may have been removed meanwhile) and one `not_found`. A few queries whatever
+    /// the frame holds.
     async fn replay(&mut self, cursors: Vec<Cursor>) -> Result<(), ServerError> {
         if cursors.len() > MAX_CURSORS {
             return Err(ServerError::BadRequest(format!(
@@ -470,6 +474,7 @@ impl Connection {
         }
         let mut order = Vec::new();
         let mut after: HashMap<Uuid, i64> = HashMap::new();
+        let mut versions: HashMap<Uuid, i64> = HashMap::new();
         for cursor in cursors {
             let last_seq = cursor.last_seq.max(0);
             after
@@ -479,21 +484,40 @@ impl Connection {
                     order.push(cursor.channel_id);
                     last_seq
                 });
+            if let Some(version) = cursor.version {
+                let version = version.max(0);
+                versions
+                    .entry(cursor.channel_id)
+                    .and_modify(|v| *v = (*v).min(version))
+                    .or_insert(version);
+            }
         }
-        let newest: HashMap<Uuid, i64> =
-            db::channels::last_seqs_for_member(&self.state.pool, self.user.id, &order)
-                .await?
-                .into_iter()
-                .collect();
-        if order.iter().any(|c| !newest.contains_key(c)) {
+        let standings =
+            db::channels::standings_for_member(&self.state.pool, self.user.id, &order).await?;
+        let newest: HashMap<Uuid, i64> = standings.iter().map(|s| (s.id, s.last_seq)).collect();
+        let gone: Vec<Uuid> = order
+            .iter()
+            .filter(|c| !newest.contains_key(c))
+            .copied()
+            .collect();
+        if !gone.is_empty() {
             self.emit_error(ServerError::NotFound);
+            for channel_id in gone {
+                self.emit(&ServerEvent::ChannelRemoved { channel_id });
+            }
         }
-        let (mut ranges, mut resets) = (Vec::new(), Vec::new());
+        let mut resets = self
+            .replay_changes(&order, &standings, &after, &versions)
+            .await?;
+        let mut ranges = Vec::new();
         let mut budget = MAX_REPLAY_PER_FRAME;
         for channel in order {
             let (Some(&newest), Some(&after)) = (newest.get(&channel), after.get(&channel)) else {
                 continue;
             };
+            if resets.contains(&channel) {
+                continue;
+            }
             let missed = newest - after;
             if missed <= 0 {
                 continue;
@@ -527,6 +551,7 @@ impl Connection {
                 if messages.len() as i64 == to - from + 1 {
                     for row in messages {
                         self.emit(&ServerEvent::Message {
+                            version: row.version,
                             message: message_view(row),
                         });
                     }
@@ -539,6 +564,88 @@ impl Connection {
             self.emit(&ServerEvent::Reset { channel_id });
         }
         Ok(())
+    }
+
+    /// Replays the changes made after each versioned cursor to what the client holds: the
+    /// messages up to its sequence changed since (each once, in its current state, as
+    /// `message_updated`), and the channel's name and members when they changed since
+    /// (`channel_updated`), in version order per channel. New messages come after, from the
+    /// sequence. Returns the channels to `reset` instead: more than [`MAX_REPLAY`] changed
+    /// messages, or past the frame's budget of [`MAX_REPLAY_PER_FRAME`].
+    async fn replay_changes(
+        &mut self,
+        order: &[Uuid],
+        standings: &[db::channels::Standing],
+        after: &HashMap<Uuid, i64>,
+        versions: &HashMap<Uuid, i64>,
+    ) -> Result<Vec<Uuid>, ServerError> {
+        // Channels that changed since the client's version (not those it is up to date in).
+        let changed: Vec<(&db::channels::Standing, i64, i64)> = order
+            .iter()
+            .filter_map(|c| {
+                let standing = standings.iter().find(|s| s.id == *c)?;
+                let version = *versions.get(c)?;
+                let upto = (*after.get(c)?).min(standing.last_seq);
+                (standing.version > version).then_some((standing, version, upto))
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = changed.iter().map(|(s, _, _)| s.id).collect();
+        let from: Vec<i64> = changed.iter().map(|(_, v, _)| *v).collect();
+        let upto: Vec<i64> = changed.iter().map(|(_, _, u)| *u).collect();
+        let limit = MAX_REPLAY_PER_FRAME + 1;
+        let rows = db::messages::changed_since(&self.state.pool, &ids, &from, &upto, limit).await?;
+        let cut = rows.len() as i64 >= limit;
+        let metas_wanted: Vec<Uuid> = changed
+            .iter()
+            .filter(|(s, v, _)| s.meta_version > *v)
+            .map(|(s, _, _)| s.id)
+            .collect();
+        let metas = if metas_wanted.is_empty() {
+            Vec::new()
+        } else {
+            db::channels::metas(&self.state.pool, &metas_wanted).await?
+        };
+        let mut resets = Vec::new();
+        // Rows come per channel in id order; past a cut, a channel's rows may be incomplete.
+        let last_channel = rows.last().map(|r| r.channel_id);
+        for (standing, _, _) in &changed {
+            let channel = standing.id;
+            let mine: Vec<&db::messages::MessageRow> =
+                rows.iter().filter(|r| r.channel_id == channel).collect();
+            let incomplete = cut && last_channel.is_none_or(|last| channel >= last);
+            if incomplete || mine.len() as i64 > MAX_REPLAY {
+                resets.push(channel);
+                continue;
+            }
+            let meta = metas.iter().find(|m| m.id == channel);
+            let mut meta_sent = false;
+            for row in mine {
+                if let Some(meta) = meta.filter(|m| !meta_sent && m.meta_version < row.version) {
+                    self.emit_meta(meta);
+                    meta_sent = true;
+                }
+                self.emit(&ServerEvent::MessageUpdated {
+                    version: row.version,
+                    message: message_view(row.clone()),
+                });
+            }
+            if let Some(meta) = meta.filter(|_| !meta_sent) {
+                self.emit_meta(meta);
+            }
+        }
+        Ok(resets)
+    }
+
+    fn emit_meta(&self, meta: &db::channels::Meta) {
+        self.emit(&ServerEvent::ChannelUpdated {
+            channel_id: meta.id,
+            name: meta.name.clone(),
+            members: meta.members.0.clone(),
+            version: meta.meta_version,
+        });
     }
 
     /// Queues the send with the writer and answers `ack`/`nack` through this connection's own
@@ -596,6 +703,8 @@ impl Connection {
         Notice::Typing {
             c: channel_id,
             u: self.user.id,
+            // Nobody who blocks me or whom I block sees me type.
+            h: db::blocks::apart_from(&self.state.pool, self.user.id).await?,
         }
         .publish(&self.state.pool)
         .await?;

@@ -349,6 +349,7 @@ fn resume_frame(channels: &[Uuid], cursors: usize) -> Result<String, Failure> {
             .map(|k| Cursor {
                 channel_id: channels[k % channels.len()],
                 last_seq: 0,
+                version: None,
             })
             .collect(),
     };

@@ -122,7 +122,7 @@ async fn connection(bare: Arc<Bare>, user: Uuid, mut socket: WebSocket) {
                 let Some(Ok(WsMessage::Text(text))) = incoming else { break };
                 match serde_json::from_str::<ClientEvent>(text.as_str()) {
                     Ok(ClientEvent::Hello { .. }) => {
-                        let ready = ServerEvent::Ready { version: 1, user_id: user, presence: vec![] };
+                        let ready = ServerEvent::Ready { version: 1, user_id: user, presence: vec![], blocked: vec![] };
                         let _ = to_me.try_send(frame(&ready));
                     }
                     Ok(ClientEvent::Send { id, channel_id, text }) => {
@@ -171,6 +171,7 @@ fn broadcast(
     };
     let event = frame(&ServerEvent::Message {
         message: message.clone(),
+        version: 0,
     });
     {
         let sockets = bare

@@ -114,7 +114,7 @@ impl Recorder {
             }
         };
         match event {
-            ServerEvent::Message { message } if message.user_id != Some(me) => {
+            ServerEvent::Message { message, .. } if message.user_id != Some(me) => {
                 if let Some(sent) = stamp_of(&message.text).filter(|&t| self.in_window(t)) {
                     self.copies.fetch_add(1, Ordering::Relaxed);
                     lock(&self.delivered).push(Duration::from_micros(now.saturating_sub(sent)));
