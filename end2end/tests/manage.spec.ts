@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test } from '@playwright/test';
 import { apiChannel, conversations, log, open, person, send, waitHydrated } from './helpers';
 
@@ -218,4 +219,58 @@ test('a message is reported with a reason', async ({ browser }) => {
   await send(a.page, 'mine');
   await line(a.page, 'mine').hover();
   await expect(line(a.page, 'mine').getByRole('button', { name: 'Report' })).toHaveCount(0);
+});
+
+/** Serious or critical axe violations on the page as it is now (colour contrast included). */
+async function expectAccessible(page: Page, label: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.id === 'color-contrast' || v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | ')}`);
+  expect(serious, label).toEqual([]);
+}
+
+test('the managing controls pass axe in both themes', async ({ browser }) => {
+  test.setTimeout(60_000);
+  const a = await person(browser, 'Ida');
+  const b = await person(browser, 'Ivo');
+  const c = await person(browser, 'Ivy');
+  const title = `Axe club ${a.username.slice(-5)}`;
+  const group = await apiChannel(a.context.request, [b.id, c.id], title);
+  for (const [who, text] of [[b, 'from a blocked person'], [c, 'from someone else']] as const) {
+    const sent = await who.context.request.post('/api/chat/messages', { data: { channel_id: group, text } });
+    expect(sent.ok()).toBeTruthy();
+  }
+  // A second, muted conversation with an unread message: its link says "muted".
+  const quiet = await apiChannel(c.context.request, [a.id], `Hushed ${a.username.slice(-5)}`);
+  await open(a.page, `/chat/${quiet}`);
+  await a.page.getByRole('button', { name: 'Mute conversation' }).click();
+  await expect(a.page.getByRole('button', { name: 'Unmute conversation' })).toBeVisible();
+  const late = await c.context.request.post('/api/chat/messages', { data: { channel_id: quiet, text: 'later' } });
+  expect(late.ok()).toBeTruthy();
+  await open(a.page, '/people');
+  await a.page.getByRole('button', { name: `Block ${b.name}` }).click();
+  await expect(a.page.getByRole('button', { name: `Unblock ${b.name}` })).toBeVisible();
+
+  await open(a.page, `/chat/${group}`);
+  await expect(log(a.page).getByText('Message from a blocked person')).toBeVisible();
+  await expect(channelLink(a.page, `Hushed ${a.username.slice(-5)}, muted`)).toContainText('1 unread');
+  for (const scheme of ['light', 'dark'] as const) {
+    await a.page.emulateMedia({ colorScheme: scheme });
+    await expectAccessible(a.page, `${scheme}: folded message, muted link`);
+    const dialog = await membersDialog(a.page);
+    await expect(dialog.getByRole('button', { name: `Remove ${b.name}` })).toBeVisible();
+    await expectAccessible(a.page, `${scheme}: Members dialog`);
+    await a.page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+    const item = line(a.page, 'from someone else');
+    await item.hover();
+    await item.getByRole('button', { name: 'Report' }).click();
+    const report = a.page.getByRole('dialog', { name: 'Report message' });
+    await report.getByRole('button', { name: 'Send report' }).click();
+    await expect(report.getByRole('alert')).toBeVisible();
+    await expectAccessible(a.page, `${scheme}: Report dialog with an error`);
+    await a.page.keyboard.press('Escape');
+    await expect(report).toBeHidden();
+  }
 });

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::dialog::ErrorLine;
 use super::provider::use_chat_client;
 use crate::model::User;
 
@@ -33,7 +34,7 @@ pub fn BlockButton(user: User) -> impl IntoView {
         });
     };
     view! {
-        <span class="parley parley-block">
+        <div class="parley parley-block">
             <button
                 type="button"
                 class="parley-link"
@@ -43,7 +44,7 @@ pub fn BlockButton(user: User) -> impl IntoView {
             >
                 {move || if blocked() { format!("Unblock {name}") } else { format!("Block {name}") }}
             </button>
-            {move || error.get().map(|e| view! { <span class="parley-error" role="alert">{e}</span> })}
-        </span>
+            <ErrorLine error />
+        </div>
     }
 }

@@ -13,6 +13,7 @@ use leptos::web_sys;
 use uuid::Uuid;
 
 use super::block::BlockButton;
+use super::dialog::ErrorLine;
 use super::identicon::Identicon;
 use super::members::MembersButton;
 use super::report::ReportDialog;
@@ -307,84 +308,79 @@ fn MessageItem(
     let text = message.text.clone();
     let (deleted, edited) = (message.deleted, message.edited);
 
-    let content = move || {
-        if folded() {
-            return view! {
-                <p class="parley-message-text parley-folded">
-                    "Message from a blocked person"
-                    <button type="button" class="parley-link" on:click=move |_| revealed.set(true)>
-                        "Show"
-                    </button>
-                </p>
-            }
-            .into_any();
-        }
-        let text = text.clone();
-        let refusal = refusal.clone();
-        view! {
-            <div class="parley-message-head" class:parley-visually-hidden=grouped>
-                <Identicon id=author_id size=28 />
-                <span class="parley-author">{author.clone()}</span>
-                <time datetime=datetime.clone()>{time.clone()}</time>
-            </div>
-            <div class="parley-message-body">
-                {move || {
-                    if deleted {
-                        view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
-                    } else if editing.get() {
-                        view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
-                    } else {
-                        view! {
-                            <p class="parley-message-text">
-                                <MessageText text=text.clone() />
-                                {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }}
-                {match delivery {
-                    Delivery::Pending => Some(view! { <span class="parley-status parley-muted">"Sending…"</span> }.into_any()),
-                    Delivery::Failed => Some(
-                        view! {
-                            <span class="parley-status parley-error">"Failed to send"</span>
-                            {refusal.map(|why| view! { <span class="parley-status parley-error parley-refusal" role="alert">{why}</span> })}
-                            <button type="button" class="parley-link" on:click=move |_| client.retry(channel_id, id)>
-                                "Retry"
+    let content = view! {
+        // Folded: the author's line goes too (the name stays out of sight, not out of the page).
+        <div class="parley-message-head" class:parley-visually-hidden=grouped class:parley-hidden=folded>
+            <Identicon id=author_id size=28 />
+            <span class="parley-author">{author}</span>
+            <time datetime=datetime>{time}</time>
+        </div>
+        <div class="parley-message-body">
+            {move || {
+                if folded() {
+                    view! {
+                        <p class="parley-message-text parley-folded">
+                            "Message from a blocked person"
+                            <button type="button" class="parley-link" on:click=move |_| revealed.set(true)>
+                                "Show"
                             </button>
-                        }
-                            .into_any(),
-                    ),
-                    Delivery::Sent => None,
-                }}
-                {seen.then(|| view! { <span class="parley-status parley-seen">"Seen"</span> })}
-                {can_change
-                    .then(|| {
-                        view! {
-                            <span class="parley-actions" class:parley-hidden=move || editing.get()>
-                                <button type="button" class="parley-link" on:click=move |_| editing.set(true)>
-                                    "Edit"
-                                </button>
-                                <button type="button" class="parley-link parley-danger" on:click=delete>
-                                    "Delete"
-                                </button>
-                            </span>
-                        }
-                    })}
-                {can_report
-                    .then(|| {
-                        view! {
-                            <span class="parley-actions">
-                                <button type="button" class="parley-link" aria-haspopup="dialog" on:click=move |_| reporting.set(true)>
-                                    "Report"
-                                </button>
-                            </span>
-                        }
-                    })}
-                {move || action_error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
-            </div>
-        }
-        .into_any()
+                        </p>
+                    }
+                        .into_any()
+                } else if deleted {
+                    view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
+                } else if editing.get() {
+                    view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
+                } else {
+                    view! {
+                        <p class="parley-message-text">
+                            <MessageText text=text.clone() />
+                            {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+            {match delivery {
+                Delivery::Pending => Some(view! { <span class="parley-status parley-muted">"Sending…"</span> }.into_any()),
+                Delivery::Failed => Some(
+                    view! {
+                        <span class="parley-status parley-error">"Failed to send"</span>
+                        {refusal.map(|why| view! { <span class="parley-status parley-error parley-refusal" role="alert">{why}</span> })}
+                        <button type="button" class="parley-link" on:click=move |_| client.retry(channel_id, id)>
+                            "Retry"
+                        </button>
+                    }
+                        .into_any(),
+                ),
+                Delivery::Sent => None,
+            }}
+            {seen.then(|| view! { <span class="parley-status parley-seen">"Seen"</span> })}
+            {can_change
+                .then(|| {
+                    view! {
+                        <span class="parley-actions" class:parley-hidden=move || editing.get()>
+                            <button type="button" class="parley-link" on:click=move |_| editing.set(true)>
+                                "Edit"
+                            </button>
+                            <button type="button" class="parley-link parley-danger" on:click=delete>
+                                "Delete"
+                            </button>
+                        </span>
+                    }
+                })}
+            {can_report
+                .then(|| {
+                    view! {
+                        <span class="parley-actions" class:parley-hidden=folded>
+                            <button type="button" class="parley-link" aria-haspopup="dialog" on:click=move |_| reporting.set(true)>
+                                "Report"
+                            </button>
+                        </span>
+                    }
+                })}
+            <ErrorLine error=action_error />
+        </div>
     };
 
     view! {
@@ -690,7 +686,7 @@ fn MuteButton(
         <button type="button" disabled=move || busy.get() on:click=toggle>
             {move || if muted() { "Unmute conversation" } else { "Mute conversation" }}
         </button>
-        {move || error.get().map(|e| view! { <span class="parley-error" role="alert">{e}</span> })}
+        <ErrorLine error />
     }
 }
 

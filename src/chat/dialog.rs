@@ -1,6 +1,7 @@
 //! `Modal`: a modal `<dialog>` named by its heading, with a "Close" button. The browser gives
 //! it what a modal needs: the rest of the page inert, focus moved in on open, Escape closes,
-//! and the focus handed back on close (the caller may also move it). Uses leptos only.
+//! and the focus handed back on close (the caller may also move it). Also `ErrorLine`, the
+//! alert every managing control shows its refusal in. Uses leptos only.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -45,5 +46,16 @@ pub fn Modal(
             </div>
             {children()}
         </dialog>
+    }
+}
+
+/// The error of the last attempt, as an alert (nothing while there is none). One component
+/// for every control that shows one: a single copy of its view code in the WASM.
+#[component]
+pub fn ErrorLine(error: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .map(|e| view! { <p class="parley-error" role="alert">{e}</p> })
     }
 }

@@ -199,10 +199,9 @@ fn ChannelRow(
                         {move || {
                             muted()
                                 .then(|| {
-                                    view! {
-                                        <span class="parley-visually-hidden">", "</span>
-                                        <span class="parley-mute-tag">"muted"</span>
-                                    }
+                                    // Inline text: a separately positioned part would put a
+                                    // space before the comma in the link's name.
+                                    view! { <span class="parley-mute-tag">", muted"</span> }
                                 })
                         }}
                     </span>

@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
-use super::dialog::Modal;
+use super::dialog::{ErrorLine, Modal};
 use super::identicon::Identicon;
 use crate::api::list_users;
 use crate::client::ChatClient;
@@ -107,7 +107,7 @@ fn MembersDialog(
 
     view! {
         <Modal id=format!("parley-members-{channel}") title="Members" on_close>
-            {move || error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
+            <ErrorLine error />
             {move || match roster.get() {
                 None => view! { <p class="parley-muted">"Loading members…"</p> }.into_any(),
                 Some(members) => {
@@ -187,27 +187,24 @@ fn MemberRow(
                 {(!other).then_some(" (you)")}
             </span>
             <span class="parley-role">{role_name(role)}</span>
-            {role_label
-                .filter(|_| other)
-                .map(|label| {
-                    view! {
-                        <Show when=move || my_role.get() == Some(Role::Owner)>
-                            <button type="button" class="parley-link" disabled=move || busy.get() on:click=promote>
-                                {label.clone()}
-                            </button>
-                        </Show>
-                    }
-                })}
-            {other
-                .then(|| {
-                    view! {
-                        <Show when=move || my_role.get().is_some_and(Role::manages)>
+            {move || {
+                let label = role_label.clone().filter(|_| other && my_role.get() == Some(Role::Owner))?;
+                Some(view! {
+                    <button type="button" class="parley-link" disabled=move || busy.get() on:click=promote>
+                        {label}
+                    </button>
+                })
+            }}
+            {move || {
+                (other && my_role.get().is_some_and(Role::manages))
+                    .then(|| {
+                        view! {
                             <button type="button" class="parley-link parley-danger" disabled=move || busy.get() on:click=remove>
                                 {remove_label.clone()}
                             </button>
-                        </Show>
-                    }
-                })}
+                        }
+                    })
+            }}
         </li>
     }
 }

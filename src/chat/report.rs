@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::dialog::Modal;
+use super::dialog::{ErrorLine, Modal};
 use crate::client::ChatClient;
 
 #[component]
@@ -45,7 +45,7 @@ pub fn ReportDialog(client: ChatClient, message_id: Uuid, on_close: Callback<()>
                 <form class="parley-report" on:submit=on_submit novalidate>
                     <label for=reason_id.clone()>"Reason"</label>
                     <textarea id=reason_id.clone() maxlength="1000" rows="3" autofocus bind:value=reason></textarea>
-                    {move || error.get().map(|e| view! { <p class="parley-error" role="alert">{e}</p> })}
+                    <ErrorLine error />
                     <button type="submit" class="parley-primary" disabled=move || busy.get()>
                         "Send report"
                     </button>
