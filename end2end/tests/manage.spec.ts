@@ -171,6 +171,8 @@ test('blocking in a 1:1: sends fail, buttons flip, presence hides', async ({ bro
   await a.page.getByRole('button', { name: `Unblock ${b.name}` }).click();
   await expect(a.page.getByRole('button', { name: `Block ${b.name}` })).toBeVisible();
 
+  // Unblocked, each sees the other's presence again; then the retry goes through.
+  await expect(bHead.getByText('Online', { exact: true })).toBeVisible();
   await failed.getByRole('button', { name: 'Retry' }).click();
   await expect(failed).not.toContainText('Failed to send');
   await expect(failed).not.toContainText('Sending…');
@@ -246,9 +248,10 @@ test('the managing controls pass axe in both themes', async ({ browser }) => {
   await open(a.page, `/chat/${quiet}`);
   await a.page.getByRole('button', { name: 'Mute conversation' }).click();
   await expect(a.page.getByRole('button', { name: 'Unmute conversation' })).toBeVisible();
+  await open(a.page, '/people');
+  // Sent once the conversation is closed, so it stays unread.
   const late = await c.context.request.post('/api/chat/messages', { data: { channel_id: quiet, text: 'later' } });
   expect(late.ok()).toBeTruthy();
-  await open(a.page, '/people');
   await a.page.getByRole('button', { name: `Block ${b.name}` }).click();
   await expect(a.page.getByRole('button', { name: `Unblock ${b.name}` })).toBeVisible();
 
