@@ -314,6 +314,20 @@ async fn the_search_users_server_function_answers_a_page(pool: PgPool) {
         too_long.text
     );
     assert_eq!(too_long.json()["code"], "bad_request");
+    let signed_out = app
+        .request(
+            axum::http::Method::POST,
+            "/api/fn/parley_search_users",
+            Some((form, "query=&offset=0".into())),
+            None,
+        )
+        .await;
+    assert_eq!(
+        signed_out.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        signed_out.text
+    );
     let listed: Vec<Value> = listed.json().as_array().cloned().unwrap_or_default();
     assert_eq!(listed.len(), 2, "list_users is the first page, as a list");
 }
