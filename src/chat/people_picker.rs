@@ -93,6 +93,8 @@ impl PeopleSearch {
                     self.error.try_set(None);
                 }
                 Err(error) => {
+                    // Typing the same text again asks again.
+                    self.current.try_set_value(None);
                     self.error.try_set(Some(error));
                 }
             }
