@@ -1,11 +1,13 @@
 //! The chat components a host app embeds: `ChatUserContext`, `ChatProvider`, `ChatInterface`,
-//! `ChatButton`, `use_start_chat`, identicons and `ChatStylesheet`. They read the chat client's
+//! `ChatButton`, `use_start_chat`, the people search and picker (`use_people_search`,
+//! `PeopleSearchBox`, `PeoplePicker`), identicons and `ChatStylesheet`. They read the chat client's
 //! store (`client`) and call server functions (`api`); never the network directly.
 
 mod conversation;
 mod group;
 pub mod identicon;
 mod interface;
+mod people_picker;
 mod provider;
 mod start;
 mod stylesheet;
@@ -16,6 +18,9 @@ mod user_context;
 pub use crate::client::TokenProvider;
 pub use identicon::Identicon;
 pub use interface::ChatInterface;
+pub use people_picker::{
+    use_people_search, PeoplePicker, PeopleSearch, PeopleSearchBox, PeopleSearchStatus,
+};
 pub use provider::{use_chat_client, ChatHandle, ChatProvider};
 pub use start::{use_start_chat, ChatButton, StartChat};
 pub use stylesheet::ChatStylesheet;
