@@ -673,8 +673,8 @@ async fn member_changes_reach_every_instance_at_once(pool: PgPool) {
         HashSet::from([ann.clone(), carol.clone(), dave.clone()])
     );
     // Dave hears of the channel on B, with nothing unread (he joined after "before").
-    let added = dave_ws.until("channel_added").await;
-    let added = &added[added.len() - 1]["channel"];
+    let dave_heard = dave_ws.until("channel_added").await;
+    let added = &dave_heard[dave_heard.len() - 1]["channel"];
     assert_eq!(added["id"], channel.as_str());
     assert_eq!(added["unread"], 0);
     // Bob's stream of it ends.
@@ -692,9 +692,25 @@ async fn member_changes_reach_every_instance_at_once(pool: PgPool) {
     )
     .await;
     assert_eq!(after.status, StatusCode::OK);
-    for socket in [&mut carol_ws, &mut dave_ws] {
-        let events = socket.until("message").await;
-        assert_eq!(events[events.len() - 1]["message"]["text"], "after");
+    // The change's system lines ("Dave joined", "Bob left") come first; dave's first may
+    // have come before his `channel_added` (that is sent apart from the listener).
+    let texts_in = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .filter(|e| e["type"] == "message")
+            .filter_map(|e| e["message"]["text"].as_str().map(str::to_owned))
+            .collect()
+    };
+    for (socket, mut texts) in [
+        (&mut carol_ws, Vec::new()),
+        (&mut dave_ws, texts_in(&dave_heard)),
+    ] {
+        while texts.last().map(String::as_str) != Some("after") {
+            let events = socket.until("message").await;
+            let message = &events[events.len() - 1]["message"];
+            texts.push(message["text"].as_str().unwrap_or_default().to_owned());
+        }
+        assert_eq!(texts, ["Dave joined", "Bob left", "after"]);
     }
     let bobs_events = bob_ws.drain().await;
     assert!(
@@ -746,6 +762,127 @@ async fn member_changes_reach_every_instance_at_once(pool: PgPool) {
         let response = server(&a, Method::POST, &path, Some(body.clone())).await;
         assert_eq!(response.status, status, "{path} {body}: {}", response.text);
     }
+}
+
+#[sqlx::test]
+async fn a_report_is_webhooked_and_listed_and_the_host_deletes_the_message_live(pool: PgPool) {
+    let receiver = Receiver::start(Answer::Accept).await;
+    let app = app_with_webhooks(pool, &receiver).await;
+    let addr = app.serve().await;
+    let ann = upsert(&app, "ann", "Ann").await;
+    let bob = upsert(&app, "bob", "Bob").await;
+    let channel = group(&app, &ann, &[&bob], "Moderated").await;
+    let (anns, bobs) = (mint(&app, &ann).await, mint(&app, &bob).await);
+    let sent = with_token(
+        &app,
+        Method::POST,
+        "/api/chat/messages",
+        &anns,
+        Some(json!({"channel_id": channel, "text": "something rude"})),
+    )
+    .await;
+    let message = sent.json()["id"].as_str().unwrap_or_default().to_owned();
+    let reported = with_token(
+        &app,
+        Method::POST,
+        &format!("/api/chat/messages/{message}/report"),
+        &bobs,
+        Some(json!({"reason": "It is rude"})),
+    )
+    .await;
+    assert_eq!(reported.status, StatusCode::CREATED, "{}", reported.text);
+    let report_id = reported.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // The webhook: the report and the message as it was.
+    let hook = eventually("message.reported delivered", || {
+        receiver
+            .successes()
+            .into_iter()
+            .find(|d| d.kind() == "message.reported")
+    })
+    .await;
+    assert_eq!(hook.signature, expected_signature(&hook.raw));
+    let data = &hook.body["data"];
+    assert_eq!(data["report"]["id"], report_id.as_str());
+    assert_eq!(data["report"]["reporter"], bob.as_str());
+    assert_eq!(data["report"]["reason"], "It is rude");
+    assert_eq!(data["message"]["text"], "something rude");
+
+    // The server API lists it (newest first, paginated, bad parameters refused).
+    let listed = server(&app, Method::GET, "/api/server/reports", None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let listed = listed.json();
+    assert_eq!(listed["more"], false);
+    let first = &listed["reports"][0];
+    assert_eq!(first["id"], report_id.as_str());
+    assert_eq!(first["message_id"], message.as_str());
+    assert_eq!(first["channel_id"], channel.as_str());
+    assert_eq!(first["reason"], "It is rude");
+    assert_eq!(first["message"]["text"], "something rude");
+    for query in ["?limit=0", "?limit=101", "?offset=-1", "?limit=many"] {
+        let bad = server(
+            &app,
+            Method::GET,
+            &format!("/api/server/reports{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}: {}", bad.text);
+    }
+    assert_eq!(
+        app.get("/api/server/reports", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The host's moderator deletes it: bob's open socket shows "Message deleted" at once.
+    let mut bob_ws = ws_with_token(addr, &bobs).await;
+    bob_ws.until("ready").await;
+    let deleted = server(
+        &app,
+        Method::DELETE,
+        &format!("/api/server/messages/{message}"),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(deleted.json()["deleted"], true);
+    let events = bob_ws.until("message_updated").await;
+    let live = &events[events.len() - 1]["message"];
+    assert_eq!(live["id"], message.as_str());
+    assert_eq!(
+        (live["deleted"].as_bool(), live["text"].as_str()),
+        (Some(true), Some(""))
+    );
+    let history = with_token(
+        &app,
+        Method::GET,
+        &format!("/api/chat/channels/{channel}/messages"),
+        &bobs,
+        None,
+    )
+    .await
+    .json();
+    assert!(!history.to_string().contains("something rude"), "{history}");
+    // Deleting it again changes nothing; an unknown message is not_found.
+    let again = server(
+        &app,
+        Method::DELETE,
+        &format!("/api/server/messages/{message}"),
+        None,
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK);
+    let unknown = server(
+        &app,
+        Method::DELETE,
+        &format!("/api/server/messages/{}", Uuid::new_v4()),
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
 // ---- Webhooks ------------------------------------------------------------------------------
@@ -945,7 +1082,7 @@ async fn webhooks_deliver_every_event_type_signed(pool: PgPool) {
     ];
     let deliveries = eventually("every event delivered", || {
         let got = receiver.successes();
-        (got.len() >= 6).then_some(got)
+        (got.len() >= 8).then_some(got)
     })
     .await;
     let by_kind: HashMap<String, Vec<&Delivery>> =
@@ -974,7 +1111,11 @@ async fn webhooks_deliver_every_event_type_signed(pool: PgPool) {
         .iter()
         .filter_map(|d| d.body["data"]["message"]["text"].as_str())
         .collect();
-    assert_eq!(texts, HashSet::from(["first words", "system words"]));
+    // The member changes' system lines are messages too.
+    assert_eq!(
+        texts,
+        HashSet::from(["first words", "Carol joined", "Carol left", "system words"])
+    );
     let updated = &by_kind["message.updated"][0].body["data"]["message"];
     assert_eq!(updated["id"], message_id.as_str());
     assert_eq!(updated["text"], "better words");

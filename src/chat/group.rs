@@ -1,16 +1,15 @@
-//! The "New group" form: a name and the people in it.
+//! The "New group" form: a name and the people in it (found with the people picker).
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use super::people_picker::PeoplePicker;
 use super::start::use_start_chat;
-use crate::api::list_users;
 use crate::model::ChannelName;
 
 #[component]
 pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
-    let people = LocalResource::new(list_users);
     let name = RwSignal::new(String::new());
     // A plain list (sorted when sent): a `BTreeSet` would bring ~7 KB of tree code to the WASM.
     let chosen = RwSignal::new(Vec::<Uuid>::new());
@@ -37,42 +36,7 @@ pub fn NewGroupForm(on_cancel: Callback<()>) -> impl IntoView {
             <input id="group-name" type="text" maxlength="80" bind:value=name />
             <fieldset>
                 <legend>"Members"</legend>
-                <Suspense fallback=|| view! { <p class="parley-muted">"Loading people…"</p> }>
-                    {move || {
-                        people
-                            .get()
-                            .map(|result| match result {
-                                Ok(people) => {
-                                    people
-                                        .into_iter()
-                                        .map(|person| {
-                                            let id = person.id;
-                                            view! {
-                                                <label class="parley-check">
-                                                    <input
-                                                        type="checkbox"
-                                                        on:change=move |ev| {
-                                                            let on = event_target_checked(&ev);
-                                                            chosen
-                                                                .update(|list| {
-                                                                    list.retain(|m| *m != id);
-                                                                    if on {
-                                                                        list.push(id);
-                                                                    }
-                                                                });
-                                                        }
-                                                    />
-                                                    {person.display_name}
-                                                </label>
-                                            }
-                                        })
-                                        .collect_view()
-                                        .into_any()
-                                }
-                                Err(e) => view! { <p class="parley-error">{e.message}</p> }.into_any(),
-                            })
-                    }}
-                </Suspense>
+                <PeoplePicker chosen />
             </fieldset>
             {move || {
                 problem

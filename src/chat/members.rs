@@ -1,6 +1,7 @@
 //! A group's "Members" button and dialog: the members with their roles, "Remove …" and role
-//! changes for those allowed, "Add people", renaming, and "Leave conversation". Reads and
-//! changes the group through the chat client only; the list follows `channel_updated` live.
+//! changes for those allowed, "Add people" (the people search's picker), renaming, and "Leave
+//! conversation". Reads and changes the group through the chat client only; the list follows
+//! `channel_updated` live.
 
 use std::future::Future;
 
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 use super::dialog::{ErrorLine, Modal};
 use super::identicon::Identicon;
-use crate::api::list_users;
+use super::people_picker::PeoplePicker;
 use crate::client::ChatClient;
 use crate::model::{ChannelSummary, Member, MemberChange, Role};
 
@@ -209,8 +210,7 @@ fn MemberRow(
     }
 }
 
-/// "Add people": everyone who is not a member yet, as checkboxes, then "Add".
-// The people search's `PeoplePicker` replaces this list once it lands on main.
+/// "Add people": the people search's picker (members left out), then "Add".
 #[component]
 fn AddPeople(
     client: ChatClient,
@@ -218,9 +218,15 @@ fn AddPeople(
     busy: RwSignal<bool>,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let people = LocalResource::new(list_users);
     let roster = client.roster(channel);
     let chosen = RwSignal::new(Vec::<Uuid>::new());
+    let members = Signal::derive(move || {
+        roster.with(|r| {
+            r.as_ref()
+                .map(|r| r.iter().map(|m| m.user.id).collect())
+                .unwrap_or_default()
+        })
+    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let mut add = chosen.get_untracked();
@@ -240,59 +246,11 @@ fn AddPeople(
             move || chosen.set(Vec::new()),
         );
     };
-    let candidates = move || {
-        let people = people.get()?;
-        Some(people.map(|people| {
-            roster.with(|r| {
-                people
-                    .into_iter()
-                    .filter(|p| {
-                        r.as_ref()
-                            .is_none_or(|r| !r.iter().any(|m| m.user.id == p.id))
-                    })
-                    .collect::<Vec<_>>()
-            })
-        }))
-    };
     view! {
         <form class="parley-add-people" on:submit=on_submit>
             <fieldset>
                 <legend>"Add people"</legend>
-                {move || match candidates() {
-                    None => view! { <p class="parley-muted">"Loading people…"</p> }.into_any(),
-                    Some(Err(e)) => view! { <p class="parley-error">{e.message}</p> }.into_any(),
-                    Some(Ok(people)) if people.is_empty() => {
-                        view! { <p class="parley-muted">"Everyone is here already."</p> }.into_any()
-                    }
-                    Some(Ok(people)) => {
-                        people
-                            .into_iter()
-                            .map(|person| {
-                                let id = person.id;
-                                view! {
-                                    <label class="parley-check">
-                                        <input
-                                            type="checkbox"
-                                            prop:checked=move || chosen.with(|c| c.contains(&id))
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                chosen
-                                                    .update(|list| {
-                                                        list.retain(|m| *m != id);
-                                                        if on {
-                                                            list.push(id);
-                                                        }
-                                                    });
-                                            }
-                                        />
-                                        {person.display_name}
-                                    </label>
-                                }
-                            })
-                            .collect_view()
-                            .into_any()
-                    }
-                }}
+                <PeoplePicker chosen exclude=members />
             </fieldset>
             <button type="submit" class="parley-primary" disabled=move || busy.get()>
                 "Add"

@@ -1,6 +1,8 @@
 //! The chat components a host app embeds: `ChatUserContext`, `ChatProvider`, `ChatInterface`,
-//! `ChatButton`, `BlockButton`, `use_start_chat`, identicons and `ChatStylesheet`. They read the
-//! chat client's store (`client`) and call server functions (`api`); never the network directly.
+//! `ChatButton`, `BlockButton`, `use_start_chat`, the people search and picker
+//! (`use_people_search`, `PeopleSearchBox`, `PeoplePicker`), identicons and `ChatStylesheet`.
+//! They read the chat client's store (`client`) and call server functions (`api`); never the
+//! network directly.
 
 mod block;
 mod conversation;
@@ -9,6 +11,7 @@ mod group;
 pub mod identicon;
 mod interface;
 mod members;
+mod people_picker;
 mod provider;
 mod report;
 mod start;
@@ -21,6 +24,9 @@ pub use crate::client::TokenProvider;
 pub use block::BlockButton;
 pub use identicon::Identicon;
 pub use interface::ChatInterface;
+pub use people_picker::{
+    use_people_search, PeoplePicker, PeopleSearch, PeopleSearchBox, PeopleSearchStatus,
+};
 pub use provider::{use_chat_client, ChatHandle, ChatProvider};
 pub use start::{use_start_chat, ChatButton, StartChat};
 pub use stylesheet::ChatStylesheet;

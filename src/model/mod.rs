@@ -16,4 +16,4 @@ pub use chat::{
 pub use error::{ApiError, ErrorCode};
 pub use event::{ClientEvent, Cursor, Presence, ServerEvent, UserToken};
 pub use name::{DisplayName, Username, ValidationError};
-pub use user::User;
+pub use user::{SearchText, User, UserPage, UserQuery, MAX_USER_PAGE, USER_PAGE};

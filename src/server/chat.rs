@@ -5,11 +5,9 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::auth::Viewer;
 use super::bus::Notice;
 use super::db::{self, messages::message_view};
 use super::error::ServerError;
-use super::identity::HostUser;
 use super::limits::Action;
 use super::state::Chat;
 use super::store::Draft;
@@ -19,22 +17,6 @@ use crate::model::{
     ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
     HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
 };
-
-/// Most people a user list answers with.
-pub const MAX_LISTED_USERS: usize = 500;
-
-/// The people `viewer` may start a conversation with (the host's list, themselves left out),
-/// as chat users.
-pub async fn list_users(state: &Chat, viewer: &Viewer) -> Result<Vec<User>, ServerError> {
-    let people: Vec<HostUser> = state
-        .identity
-        .list_users(&viewer.person, None, MAX_LISTED_USERS)
-        .await?
-        .into_iter()
-        .filter(|person| person.external_id != viewer.person.external_id)
-        .collect();
-    state.upsert_users(&people).await
-}
 
 /// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
 pub async fn create_channel(

@@ -1,7 +1,7 @@
 //! The JSON HTTP API for clients other than the Leptos app (mobile apps, bots, tests). It calls
 //! the same server logic as the server functions; the caller is always the person the host's
 //! identity names.
-//! Errors: `{"error": {"code", "message"}}`. The table of endpoints is in README.md.
+//! Errors: `{"error": {"code", "message"}}`. The table of endpoints is in docs/API.md.
 
 use axum::extract::Request;
 use axum::extract::State;
@@ -18,11 +18,12 @@ use super::auth::{CurrentUser, Viewer};
 use super::error::{status_code, ServerError};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::manage::{self, Actor};
+use super::people::{self, PeopleQuery};
 use super::state::Chat;
 use super::{chat, realtime};
 use crate::model::{
     ApiError, ChannelQuery, HistoryQuery, MemberChange, MessageEdit, Mute, NewChannel, NewMessage,
-    NewReport, ReadUpTo, Rename, RoleChange,
+    NewReport, ReadUpTo, Rename, RoleChange, UserQuery,
 };
 
 /// The chat's JSON API, WebSocket and SSE routes (merged by [`Chat::routes`]).
@@ -30,8 +31,8 @@ pub fn api_routes() -> Router<Chat> {
     Router::new()
         .route("/api/chat/me", get(me))
         .route("/api/chat/users", get(users))
-        // The first version's address of the same list.
-        .route("/api/users", get(users))
+        // The first version's address and shape: the users of the same page, without `more`.
+        .route("/api/users", get(users_v0))
         .route(
             "/api/chat/channels",
             get(list_channels).post(create_channel),
@@ -102,8 +103,22 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     ServerError::from_status(status, &text).into_response()
 }
 
-async fn users(State(state): State<Chat>, viewer: Viewer) -> ApiResult {
-    Ok(Json(chat::list_users(&state, &viewer).await?).into_response())
+async fn users(
+    State(state): State<Chat>,
+    viewer: Viewer,
+    ApiQuery(query): ApiQuery<UserQuery>,
+) -> ApiResult {
+    let query = PeopleQuery::parse(&query)?;
+    Ok(Json(people::search(&state, &viewer, &query).await?).into_response())
+}
+
+async fn users_v0(
+    State(state): State<Chat>,
+    viewer: Viewer,
+    ApiQuery(query): ApiQuery<UserQuery>,
+) -> ApiResult {
+    let query = PeopleQuery::parse(&query)?;
+    Ok(Json(people::search(&state, &viewer, &query).await?.users).into_response())
 }
 
 async fn me(CurrentUser(user): CurrentUser) -> Response {

@@ -1,5 +1,5 @@
 //! The chat's server side (feature `ssr`): its state ([`Chat`]), the identity seam a host
-//! implements, configuration, the database, the JSON HTTP API, the server API for the host's
+//! implements and the people search over it, configuration, the database, the JSON HTTP API, the server API for the host's
 //! backend (user tokens, webhooks), realtime delivery and the layers a host may wrap its
 //! router in. May use `model` and `api`; never the browser-side `chat`
 //! components or `client`.
@@ -17,6 +17,7 @@ pub mod identity;
 pub mod lifecycle;
 pub mod limits;
 pub mod manage;
+pub mod people;
 pub mod realtime;
 pub mod routes;
 pub mod secret;
@@ -31,6 +32,6 @@ pub mod webhook;
 
 pub use auth::{CurrentUser, MintedToken, Viewer};
 pub use error::ServerError;
-pub use identity::{HostSession, HostUser, Identity, IdentityError};
+pub use identity::{HostSession, HostUser, Identity, IdentityError, UserSearch};
 pub use serve::serve;
 pub use state::{Chat, ServeSettings, Settings};

@@ -1,62 +1,63 @@
-//! `/people`: the host app's directory of everyone else, where a chat starts.
+//! `/people`: the host app's directory of everyone else, where a chat starts: a "Search people"
+//! box answered by the chat's people search (the first page of everyone before any text), a
+//! page at a time, each person with a "Message <name>" and a "Block <name>" button.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use parley::api::list_users;
-use parley::chat::{BlockButton, ChatButton, Identicon};
+use parley::chat::{
+    use_people_search, BlockButton, ChatButton, Identicon, PeopleSearchBox, PeopleSearchStatus,
+};
 use parley::model::{ErrorCode, User};
 
 #[component]
 pub fn PeoplePage() -> impl IntoView {
-    let users = Resource::new(|| (), |_| list_users());
+    let search = use_people_search();
+    let signed_out = move || {
+        search.error().with(|e| {
+            e.as_ref()
+                .is_some_and(|e| e.code == ErrorCode::Unauthenticated)
+        })
+    };
+    let empty = move || {
+        if search.text.with(|t| t.trim().is_empty()) {
+            "Nobody else is here yet."
+        } else {
+            "Nobody found."
+        }
+    };
     view! {
         <section class="people">
             <h1>"People"</h1>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    users
-                        .get()
-                        .map(|result| match result {
-                            Ok(people) if people.is_empty() => {
-                                view! { <p class="muted">"Nobody else is here yet."</p> }.into_any()
-                            }
-                            Ok(people) => view! { <PeopleList people /> }.into_any(),
-                            Err(e) if e.code == ErrorCode::Unauthenticated => {
-                                view! { <Redirect path="/login?next=/people" /> }.into_any()
-                            }
-                            Err(e) => {
-                                view! { <p class="error" role="alert">{e.message}</p> }.into_any()
-                            }
-                        })
-                }}
-            </Suspense>
+            <PeopleSearchBox search />
+            <Show when=signed_out>
+                <Redirect path="/login?next=/people" />
+            </Show>
+            <ul class="people-list">
+                <For each=move || search.users().get() key=|person| person.id children=person_row />
+            </ul>
+            <PeopleSearchStatus search empty=Signal::derive(empty) />
+            <Show when=move || search.more().get()>
+                <button type="button" on:click=move |_| search.load_more()>
+                    "More people"
+                </button>
+            </Show>
         </section>
     }
 }
 
-#[component]
-fn PeopleList(people: Vec<User>) -> impl IntoView {
+fn person_row(person: User) -> impl IntoView {
+    let id = person.id;
+    let (name, username) = (person.display_name.clone(), person.username.clone());
     view! {
-        <ul class="people-list">
-            {people
-                .into_iter()
-                .map(|person| {
-                    let id = person.id;
-                    let (name, username) = (person.display_name.clone(), person.username.clone());
-                    view! {
-                        <li class="person">
-                            <Identicon id=id size=40 />
-                            <div class="person-names">
-                                <span class="person-name">{name}</span>
-                                <span class="muted">"@" {username}</span>
-                            </div>
-                            <ChatButton user=person.clone() />
-                            <BlockButton user=person />
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
+        <li class="person">
+            <Identicon id=id size=40 />
+            <div class="person-names">
+                <span class="person-name">{name}</span>
+                <span class="muted">"@" {username}</span>
+            </div>
+            <ChatButton user=person.clone() />
+            <BlockButton user=person />
+        </li>
     }
 }

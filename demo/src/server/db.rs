@@ -109,15 +109,27 @@ pub async fn credentials(
     }))
 }
 
-/// Accounts by display name, at most `limit`.
-pub async fn list_accounts(
+/// A page of the accounts other than `viewer` whose display name or username matches
+/// `pattern` (an `ILIKE` pattern escaped with `\`: [`parley::server::UserSearch::like_pattern`];
+/// `None`: every account), ordered by display name ignoring case, then id (stable). The order
+/// is `demo_accounts_display_name_idx`'s, so the first pages of everyone read only their rows.
+pub async fn search_accounts(
     db: impl PgExecutor<'_>,
+    viewer: Option<Uuid>,
+    pattern: Option<&str>,
+    offset: i64,
     limit: i64,
 ) -> Result<Vec<Account>, sqlx::Error> {
     sqlx::query_as!(
         Account,
-        "SELECT id, username, display_name FROM demo_accounts
-         ORDER BY lower(display_name), username LIMIT $1",
+        r#"SELECT id, username, display_name FROM demo_accounts
+         WHERE ($1::uuid IS NULL OR id <> $1)
+           AND ($2::text IS NULL OR display_name ILIKE $2 OR username ILIKE $2)
+         ORDER BY lower(display_name), id
+         OFFSET $3 LIMIT $4"#,
+        viewer,
+        pattern,
+        offset,
         limit
     )
     .fetch_all(db)

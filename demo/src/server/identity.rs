@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
-use parley::server::{HostSession, HostUser, Identity, IdentityError};
+use parley::server::{HostSession, HostUser, Identity, IdentityError, UserSearch};
+use uuid::Uuid;
 
 use super::accounts::{person, session_hash, session_name, Accounts};
 use super::db;
@@ -39,16 +40,25 @@ impl Identity for Accounts {
 
     async fn list_users(
         &self,
-        _viewer: &HostUser,
-        _query: Option<&str>,
-        limit: usize,
+        viewer: &HostUser,
+        search: UserSearch<'_>,
     ) -> Result<Vec<HostUser>, IdentityError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(db::list_accounts(&self.pool, limit)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(person)
-            .collect())
+        // The viewer's external id is their account id; one that is not a uuid names no
+        // account, so nobody is left out.
+        let viewer = Uuid::parse_str(&viewer.external_id).ok();
+        let offset = i64::try_from(search.offset).unwrap_or(i64::MAX);
+        let limit = i64::try_from(search.limit).unwrap_or(i64::MAX);
+        Ok(db::search_accounts(
+            &self.pool,
+            viewer,
+            search.like_pattern().as_deref(),
+            offset,
+            limit,
+        )
+        .await
+        .map_err(unavailable)?
+        .iter()
+        .map(person)
+        .collect())
     }
 }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
-use parley::server::{HostSession, HostUser, Identity, IdentityError};
+use parley::server::{HostSession, HostUser, Identity, IdentityError, UserSearch};
 
 use super::sessions::Sessions;
 use crate::people::{Person, PEOPLE};
@@ -37,19 +37,18 @@ impl Identity for Sessions {
 
     async fn list_users(
         &self,
-        _viewer: &HostUser,
-        query: Option<&str>,
-        limit: usize,
+        viewer: &HostUser,
+        search: UserSearch<'_>,
     ) -> Result<Vec<HostUser>, IdentityError> {
-        let query = query.map(str::to_lowercase);
-        Ok(PEOPLE
+        let mut people: Vec<&Person> = PEOPLE
             .iter()
-            .filter(|p| {
-                query
-                    .as_ref()
-                    .is_none_or(|q| p.name.to_lowercase().contains(q))
-            })
-            .take(limit)
+            .filter(|p| p.id != viewer.external_id && search.matches(p.name, Some(p.id)))
+            .collect();
+        people.sort_by_key(|p| (p.name.to_lowercase(), p.id));
+        Ok(people
+            .into_iter()
+            .skip(search.offset)
+            .take(search.limit)
             .map(host_user)
             .collect())
     }
