@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, Page, test } from '@playwright/test';
-import { apiChannel, conversations, log, open, person, send, waitHydrated } from './helpers';
+import { expect, Locator, Page, test } from '@playwright/test';
+import { apiChannel, conversations, log, open, person, Person, send, waitHydrated } from './helpers';
 
 // Conversations people manage (SPEC §7.2): members, roles, leaving and renaming, live in every
 // member's tab; muting; blocking; folded messages of blocked people; reporting. One browser
@@ -16,6 +16,11 @@ function line(page: Page, text: string) {
 
 function chatLink(page: Page) {
   return page.getByRole('link', { name: /^Chat/ });
+}
+
+/** Searches for `who` in the "Search people" box within `scope` (a page or a dialog). */
+async function find(scope: Page | Locator, who: Person): Promise<void> {
+  await scope.getByRole('searchbox', { name: 'Search people' }).fill(who.username);
 }
 
 async function membersDialog(page: Page) {
@@ -36,7 +41,9 @@ test('the owner adds, removes and renames; a member leaves; everyone sees it liv
   await open(a.page, '/chat');
   await a.page.getByRole('button', { name: 'New group' }).click();
   await a.page.getByLabel('Group name').fill(group);
+  await find(a.page, b);
   await a.page.getByRole('checkbox', { name: b.name }).check();
+  await find(a.page, c);
   await a.page.getByRole('checkbox', { name: c.name }).check();
   await a.page.getByRole('button', { name: 'Create group' }).click();
   await expect(a.page.getByRole('heading', { name: group })).toBeVisible();
@@ -53,7 +60,9 @@ test('the owner adds, removes and renames; a member leaves; everyone sees it liv
   const dialog = await membersDialog(a.page);
   await expect(dialog.getByRole('listitem').filter({ hasText: a.name })).toContainText('Owner');
   await expect(dialog.getByRole('listitem').filter({ hasText: b.name })).toContainText('Member');
-  await dialog.getByRole('group', { name: 'Add people' }).getByRole('checkbox', { name: d.name }).check();
+  const addPeople = dialog.getByRole('group', { name: 'Add people' });
+  await find(addPeople, d);
+  await addPeople.getByRole('checkbox', { name: d.name }).check();
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(dialog.getByRole('listitem').filter({ hasText: d.name })).toBeVisible();
   await expect(channelLink(d.page, group)).toBeVisible();
@@ -168,6 +177,7 @@ test('blocking in a 1:1: sends fail, buttons flip, presence hides', async ({ bro
   await expect(a.page.getByRole('button', { name: `Unblock ${b.name}` })).toBeVisible();
   await expect(aHead.getByText('Online', { exact: true })).toHaveCount(0);
   await open(a.page, '/people');
+  await find(a.page, b);
   await a.page.getByRole('button', { name: `Unblock ${b.name}` }).click();
   await expect(a.page.getByRole('button', { name: `Block ${b.name}` })).toBeVisible();
 
@@ -189,6 +199,7 @@ test("a blocked person's messages are folded in a shared group until shown", asy
   expect(sent.ok()).toBeTruthy();
 
   await open(a.page, '/people');
+  await find(a.page, b);
   await a.page.getByRole('button', { name: `Block ${b.name}` }).click();
   await expect(a.page.getByRole('button', { name: `Unblock ${b.name}` })).toBeVisible();
   await open(a.page, `/chat/${group}`);
@@ -252,6 +263,7 @@ test('the managing controls pass axe in both themes', async ({ browser }) => {
   // Sent once the conversation is closed, so it stays unread.
   const late = await c.context.request.post('/api/chat/messages', { data: { channel_id: quiet, text: 'later' } });
   expect(late.ok()).toBeTruthy();
+  await find(a.page, b);
   await a.page.getByRole('button', { name: `Block ${b.name}` }).click();
   await expect(a.page.getByRole('button', { name: `Unblock ${b.name}` })).toBeVisible();
 
