@@ -172,6 +172,14 @@ impl ChatClient {
         Ok(())
     }
 
+    /// Asks the server again whom I block (`ready` and `blocks` events keep it current; this
+    /// is for a host that wants to be sure, e.g. after a long time offline).
+    pub async fn refresh_blocked(&self) -> Result<(), String> {
+        let list = api::blocked_users().await.map_err(|e| e.message)?;
+        self.set_blocked(list);
+        Ok(())
+    }
+
     /// Blocks or unblocks someone.
     pub async fn block(&self, user_id: Uuid, blocked: bool) -> Result<(), String> {
         let list = api::block_user(user_id, blocked)
