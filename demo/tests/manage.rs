@@ -8,11 +8,10 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::{ws_connect, TestApp, TestResponse, TestUser, WsClient};
+use common::{sse_open, ws_connect, TestApp, TestResponse, TestUser, WsClient};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -291,31 +290,6 @@ async fn the_last_owner_leaving_hands_the_group_to_the_longest_standing_member(p
     assert_eq!(renamed.json()["name"], "Bob's books");
 }
 
-/// Opens the channel's SSE stream with a cookie; the stream after its head.
-async fn sse_open(addr: SocketAddr, channel: &str, user: &TestUser) -> tokio::net::TcpStream {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "GET /api/chat/events?channel_id={channel} HTTP/1.1\r\nHost: {addr}\r\n\
-         Cookie: {}\r\nConnection: close\r\n\r\n",
-        user.cookie
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut byte))
-            .await
-            .expect("a head within 10 s")
-            .expect("read");
-        assert_eq!(read, 1, "the stream closed before its head");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    stream
-}
-
 #[sqlx::test]
 async fn a_removed_member_stops_receiving_the_channel_at_once(pool: PgPool) {
     use tokio::io::AsyncReadExt;
@@ -328,7 +302,7 @@ async fn a_removed_member_stops_receiving_the_channel_at_once(pool: PgPool) {
     app.send(&ann, &channel, "before").await;
     let mut carol_ws = WsClient::open(addr, &carol, json!([])).await;
     let mut bob_ws = WsClient::open(addr, &bob, json!([])).await;
-    let mut carol_stream = sse_open(addr, &channel, &carol).await;
+    let mut carol_stream = sse_open(addr, &channel, &format!("Cookie: {}", carol.cookie)).await;
 
     let removed = change(&app, &ann, &channel, &[], &[&carol]).await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);

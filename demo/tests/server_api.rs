@@ -19,7 +19,7 @@ use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
 use common::process::{self, Server};
-use common::{ws_connect, TestApp, TestResponse, WsClient};
+use common::{sse_open, ws_connect, TestApp, TestResponse, WsClient};
 use parley::server::secret::ServerSecret;
 use parley::server::token::{self, Claims};
 use parley::server::webhook::WebhookSettings;
@@ -592,31 +592,6 @@ async fn a_system_message_is_stored_and_shown_without_an_author(pool: PgPool) {
     );
 }
 
-/// Opens the channel's SSE stream with a user token over plain TCP; returns the connection
-/// once the response's head has arrived.
-async fn sse_open(addr: SocketAddr, channel: &str, token: &str) -> tokio::net::TcpStream {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "GET /api/chat/events?channel_id={channel} HTTP/1.1\r\nHost: {addr}\r\n\
-         Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut byte))
-            .await
-            .expect("a head within 10 s")
-            .expect("read");
-        assert_eq!(read, 1, "the stream closed before its head");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    stream
-}
-
 #[sqlx::test]
 async fn member_changes_reach_every_instance_at_once(pool: PgPool) {
     use tokio::io::AsyncReadExt;
@@ -640,7 +615,7 @@ async fn member_changes_reach_every_instance_at_once(pool: PgPool) {
     for socket in [&mut bob_ws, &mut carol_ws, &mut dave_ws] {
         socket.until("ready").await;
     }
-    let mut bob_stream = sse_open(b_addr, &channel, &bobs).await;
+    let mut bob_stream = sse_open(b_addr, &channel, &format!("Authorization: Bearer {bobs}")).await;
     // B has cached the members: a message reaches bob and carol there.
     let first = server(
         &a,

@@ -388,3 +388,28 @@ impl WsClient {
         }
     }
 }
+
+/// Opens a channel's SSE stream with one credential header (`Cookie: …` or
+/// `Authorization: Bearer …`); the stream after its head (200 asserted).
+pub async fn sse_open(addr: SocketAddr, channel: &str, credential: &str) -> TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "GET /api/chat/events?channel_id={channel} HTTP/1.1\r\nHost: {addr}\r\n\
+         {credential}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut byte))
+            .await
+            .expect("a head within 10 s")
+            .expect("read");
+        assert_eq!(read, 1, "the stream closed before its head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    stream
+}
