@@ -662,6 +662,47 @@ async fn a_block_stops_one_to_one_sends_and_starts_and_hides_presence_and_typing
 }
 
 #[sqlx::test]
+async fn a_send_right_after_an_unblock_goes_through(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let addr = app.serve().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    let dm = app.channel(&ann, &[&bob], None).await["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut bob_ws = WsClient::open(addr, &bob, json!([])).await;
+    for round in 0..5 {
+        let block = format!("/api/chat/blocks/{}", bob.id);
+        assert_eq!(
+            call(&app, Method::PUT, &block, &ann, None).await.status,
+            StatusCode::OK
+        );
+        let id = uuid::Uuid::new_v4();
+        let frame = json!({"type": "send", "id": id, "channel_id": dm, "text": "hi?"});
+        bob_ws.send(frame.clone()).await;
+        let refused = bob_ws.until("nack").await;
+        assert_eq!(
+            refused[refused.len() - 1]["error"]["code"],
+            "blocked",
+            "round {round}"
+        );
+        // Unblocked: the very next try of the same message is stored.
+        assert_eq!(
+            call(&app, Method::DELETE, &block, &ann, None).await.status,
+            StatusCode::OK
+        );
+        bob_ws.send(frame).await;
+        let stored = bob_ws.until("ack").await;
+        assert_eq!(
+            stored[stored.len() - 1]["id"],
+            id.to_string(),
+            "round {round}"
+        );
+    }
+}
+
+#[sqlx::test]
 async fn reports_need_a_reason_and_a_message_of_someone_elses(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let ann = app.user("ann").await;
