@@ -220,11 +220,13 @@ pub async fn history(
     before: Option<i64>,
     limit: Option<i64>,
 ) -> Result<HistoryPage, ServerError> {
-    require_member(pool, me, channel_id).await?;
     let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let before = before.unwrap_or(i64::MAX);
-    // Read before the page: a resume from it replays any change the page might not show.
-    let version = db::channels::version(pool, channel_id).await?;
+    // The membership check reads the change version too, before the page: a resume from it
+    // replays any change the page might not show.
+    let version = db::channels::version_for_member(pool, channel_id, me.id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
     let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
