@@ -380,6 +380,9 @@ async fn a_reconnecting_client_gets_exactly_the_changes_it_missed(pool: PgPool) 
     let (held_seq, held_version) = (3, page["version"].as_i64().unwrap_or(-1));
     assert!(held_version >= 0, "{page}");
 
+    // Carol stays connected: once she has the last change live, the bus has delivered every
+    // change, so bob's replay below is not mixed with late live events.
+    let mut carol_ws = WsClient::open(addr, &carol, json!([])).await;
     // Bob is away; ann edits "one", deletes "two", edits "one" again, renames the group.
     assert_eq!(
         edit(&app, &ann, &ids[0], "one!").await.status,
@@ -407,6 +410,13 @@ async fn a_reconnecting_client_gets_exactly_the_changes_it_missed(pool: PgPool) 
     )
     .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    let mut heard = Vec::new();
+    while !heard
+        .iter()
+        .any(|e: &Value| e["type"] == "message" && e["message"]["seq"] == 4)
+    {
+        heard.extend(carol_ws.until("message").await);
+    }
 
     let cursor = json!([{"channel_id": channel, "last_seq": held_seq, "version": held_version}]);
     let mut bob_ws = WsClient::open(addr, &bob, cursor).await;
@@ -469,6 +479,78 @@ async fn a_reconnecting_client_gets_exactly_the_changes_it_missed(pool: PgPool) 
         .filter(|k| k != "presence" && k != "channel_state")
         .collect();
     assert_eq!(kinds, ["message"]);
+}
+
+#[sqlx::test]
+async fn too_many_missed_changes_reset_the_channel_instead(pool: PgPool) {
+    let app = TestApp::without_send_limit(pool).await;
+    let addr = app.serve().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    let busy = group(&app, &ann, &[&bob], "Busy").await;
+    let calm = group(&app, &ann, &[&bob], "Calm").await;
+    for i in 0..450 {
+        app.send(&ann, &busy, &format!("m{i}")).await;
+    }
+    let calm_message = app.send(&ann, &calm, "calm").await;
+    // 450 messages changed while bob was away (edits stamped as the edit path would, without
+    // waiting out the edit limit), and one in the calm channel.
+    sqlx::query(
+        "UPDATE chat_messages SET version = seq, updated_at = clock_timestamp()
+          WHERE channel_id = $1::uuid",
+    )
+    .bind(&busy)
+    .execute(&app.pool)
+    .await
+    .expect("stamp versions");
+    sqlx::query("UPDATE chat_channels SET version = 450 WHERE id = $1::uuid")
+        .bind(&busy)
+        .execute(&app.pool)
+        .await
+        .expect("bump the channel");
+    assert_eq!(
+        edit(&app, &ann, &calm_message["id"], "still calm")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let cursors = json!([
+        {"channel_id": busy, "last_seq": 450, "version": 0},
+        {"channel_id": calm, "last_seq": 1, "version": 0},
+    ]);
+    let mut bob_ws = WsClient::open(addr, &bob, cursors).await;
+    let events = bob_ws.drain().await;
+    let of = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .collect::<Vec<_>>()
+    };
+    // The busy channel is past the frame's budget: a reset, none of its changes. Rows come
+    // per channel in id order and stop at the budget, so the calm channel is replayed whole
+    // when its id comes first, else reset too: all of a channel's changes or none, never part.
+    let resets: Vec<&str> = of("reset")
+        .iter()
+        .filter_map(|e| e["channel_id"].as_str())
+        .collect();
+    assert!(resets.contains(&busy.as_str()), "{events:?}");
+    let updated = of("message_updated");
+    assert!(
+        updated
+            .iter()
+            .all(|e| e["message"]["channel_id"] == calm.as_str()),
+        "{updated:?}"
+    );
+    if resets.contains(&calm.as_str()) {
+        assert!(updated.is_empty(), "{updated:?}");
+    } else {
+        assert_eq!(updated.len(), 1, "{updated:?}");
+        assert_eq!(updated[0]["message"]["text"], "still calm");
+    }
+    assert!(
+        events.len() < 1024,
+        "the answer fits the connection's queue"
+    );
 }
 
 async fn unread(app: &TestApp, user: &TestUser) -> i64 {

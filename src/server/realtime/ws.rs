@@ -506,11 +506,13 @@ impl Connection {
                 self.emit(&ServerEvent::ChannelRemoved { channel_id });
             }
         }
+        // Changes and new messages share the frame's budget, so its answer stays under the
+        // connection's queue whatever the cursors ask for.
+        let mut budget = MAX_REPLAY_PER_FRAME;
         let mut resets = self
-            .replay_changes(&order, &standings, &after, &versions)
+            .replay_changes(&order, &standings, &after, &versions, &mut budget)
             .await?;
         let mut ranges = Vec::new();
-        let mut budget = MAX_REPLAY_PER_FRAME;
         for channel in order {
             let (Some(&newest), Some(&after)) = (newest.get(&channel), after.get(&channel)) else {
                 continue;
@@ -571,13 +573,15 @@ impl Connection {
     /// `message_updated`), and the channel's name and members when they changed since
     /// (`channel_updated`), in version order per channel. New messages come after, from the
     /// sequence. Returns the channels to `reset` instead: more than [`MAX_REPLAY`] changed
-    /// messages, or past the frame's budget of [`MAX_REPLAY_PER_FRAME`].
+    /// messages, or past the frame's `budget` of events ([`MAX_REPLAY_PER_FRAME`], shared with
+    /// the new messages replayed after).
     async fn replay_changes(
         &mut self,
         order: &[Uuid],
         standings: &[db::channels::Standing],
         after: &HashMap<Uuid, i64>,
         versions: &HashMap<Uuid, i64>,
+        budget: &mut i64,
     ) -> Result<Vec<Uuid>, ServerError> {
         // Channels that changed since the client's version (not those it is up to date in).
         let changed: Vec<(&db::channels::Standing, i64, i64)> = order
@@ -616,11 +620,13 @@ impl Connection {
             let mine: Vec<&db::messages::MessageRow> =
                 rows.iter().filter(|r| r.channel_id == channel).collect();
             let incomplete = cut && last_channel.is_none_or(|last| channel >= last);
-            if incomplete || mine.len() as i64 > MAX_REPLAY {
+            let meta = metas.iter().find(|m| m.id == channel);
+            let events = mine.len() as i64 + i64::from(meta.is_some());
+            if incomplete || mine.len() as i64 > MAX_REPLAY || events > *budget {
                 resets.push(channel);
                 continue;
             }
-            let meta = metas.iter().find(|m| m.id == channel);
+            *budget -= events;
             let mut meta_sent = false;
             for row in mine {
                 if let Some(meta) = meta.filter(|m| !meta_sent && m.meta_version < row.version) {
