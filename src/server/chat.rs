@@ -224,9 +224,11 @@ pub async fn history(
     let before = before.unwrap_or(i64::MAX);
     // The membership check reads the change version too, before the page: a resume from it
     // replays any change the page might not show.
-    let version = db::channels::version_for_member(pool, channel_id, me.id)
+    let version = db::channels::standings_for_member(pool, me.id, &[channel_id])
         .await?
-        .ok_or(ServerError::NotFound)?;
+        .pop()
+        .ok_or(ServerError::NotFound)?
+        .version;
     let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);

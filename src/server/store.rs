@@ -263,15 +263,7 @@ async fn store_one(
     if let Some(author) = author {
         db::channels::mark_read(&mut *tx, channel_id, author, seq).await?;
     }
-    outbox
-        .record(&mut *tx, &[Event::MessageNew(row.clone())])
-        .await?;
-    Notice::Messages {
-        r: vec![(channel_id, seq, seq)],
-        m: Vec::new(),
-    }
-    .publish(&mut *tx)
-    .await?;
+    announce(&mut tx, outbox, &row).await?;
     tx.commit().await?;
     Ok(message_view(row))
 }
@@ -299,14 +291,24 @@ pub async fn system_message_in(
     )
     .await?
     .ok_or_else(|| ServerError::Internal("a fresh message id was taken".into()))?;
+    announce(tx, outbox, &row).await?;
+    Ok(row)
+}
+
+/// Queues a message stored one at a time for webhooks and publishes it, in its transaction.
+async fn announce(
+    tx: &mut sqlx::PgConnection,
+    outbox: &Outbox,
+    row: &MessageRow,
+) -> Result<(), ServerError> {
     outbox
         .record(&mut *tx, &[Event::MessageNew(row.clone())])
         .await?;
     Notice::Messages {
-        r: vec![(channel_id, seq, seq)],
+        r: vec![(row.channel_id, row.seq, row.seq)],
         m: Vec::new(),
     }
     .publish(&mut *tx)
     .await?;
-    Ok(row)
+    Ok(())
 }

@@ -86,23 +86,6 @@ pub async fn dm_by_key(db: impl PgExecutor<'_>, dm_key: &str) -> Result<Option<U
         .await
 }
 
-/// A channel's change version, or `None` when `user_id` is not a member.
-pub async fn version_for_member(
-    db: impl PgExecutor<'_>,
-    channel_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT c.version FROM chat_channels c
-           JOIN chat_members me ON me.channel_id = c.id AND me.user_id = $2
-          WHERE c.id = $1",
-        channel_id,
-        user_id
-    )
-    .fetch_optional(db)
-    .await
-}
-
 /// Whether `user_id` is a member of `channel_id`.
 pub async fn is_member(
     db: impl PgExecutor<'_>,
