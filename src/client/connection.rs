@@ -180,6 +180,7 @@ impl ChatClient {
             id: message.id,
             channel_id: message.channel_id,
             text: message.text,
+            reply_to: message.reply_to.map(|q| q.id),
         });
         if sent {
             self.outbox

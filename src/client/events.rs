@@ -50,8 +50,10 @@ impl ChatClient {
                 my_last_read_seq,
                 others_last_read_seq,
                 muted,
+                mentions,
             } => {
                 self.update_channel(channel_id, |c| {
+                    c.mentions = mentions;
                     c.last_seq = c.last_seq.max(last_seq);
                     c.unread = unread;
                     c.my_last_read_seq = my_last_read_seq;

@@ -487,6 +487,9 @@ impl ChatClient {
             created_at: Utc::now(),
             edited: false,
             deleted: false,
+            reply_to: None,
+            mentions: Vec::new(),
+            reactions: Vec::new(),
         };
         self.log(channel_id)
             .update(|l| l.upsert(message.clone(), Delivery::Pending));

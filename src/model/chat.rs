@@ -92,6 +92,68 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited: bool,
     pub deleted: bool,
+    /// The earlier message of the same channel this one replies to, as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+    /// The members this message mentions (`<@user id>` tokens in its text, kept only for
+    /// people who were members when it was written or last edited).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Uuid>,
+    /// Reactions in the order each emoji was first used (none on a deleted message).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+impl Message {
+    /// Whether this message mentions `user`.
+    pub fn mentions_user(&self, user: Uuid) -> bool {
+        self.mentions.contains(&user)
+    }
+}
+
+/// The emoji people may react with, in the order the "Add reaction" menu offers them.
+pub const REACTIONS: [&str; 8] = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
+
+/// Most people listed behind one reaction (`count` is always exact).
+pub const MAX_REACTION_USERS: usize = 25;
+
+/// One emoji's reactions to a message: how many (absolute, from the server) and who, in the
+/// order they reacted (the first [`MAX_REACTION_USERS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: i64,
+    pub users: Vec<Uuid>,
+}
+
+/// The message a reply quotes, as it is now: author and the first words of its text (empty,
+/// with `deleted`, once it is deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Quote {
+    pub id: Uuid,
+    pub seq: i64,
+    #[serde(default)]
+    pub user_id: Option<Uuid>,
+    /// At most [`Quote::MAX_CHARS`] characters of the original.
+    pub text: String,
+    pub deleted: bool,
+}
+
+impl Quote {
+    pub const MAX_CHARS: usize = 120;
+}
+
+/// Whether `emoji` is one of [`REACTIONS`].
+pub fn is_reaction(emoji: &str) -> bool {
+    REACTIONS.contains(&emoji)
+}
+
+/// `POST /api/chat/messages/{id}/reactions`: my reaction with `emoji` on (`true`) or off.
+/// Idempotent: setting it on twice leaves one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReactionChange {
+    pub emoji: String,
+    pub on: bool,
 }
 
 /// A channel as listed for one member: who is in it, what was said last, and what this member
@@ -114,9 +176,14 @@ pub struct ChannelSummary {
     pub my_last_read_seq: i64,
     /// The lowest read mark among the other members ("Seen" when ≥ my last message's seq).
     pub others_last_read_seq: i64,
-    /// I muted it: its unread messages do not count in my global unread count.
+    /// I muted it: its unread messages do not count in my global unread count (its unread
+    /// mentions still do).
     #[serde(default)]
     pub muted: bool,
+    /// Unread messages (after my read mark, not deleted) that mention me; counted whether or
+    /// not I muted the channel.
+    #[serde(default)]
+    pub mentions: i64,
     /// The channel's change version when this was read: every edit, deletion, rename and
     /// member change bumps it (see [`crate::model::event::Cursor::version`]).
     #[serde(default)]
@@ -299,6 +366,9 @@ pub struct NewMessage {
     pub id: Option<Uuid>,
     pub channel_id: Uuid,
     pub text: String,
+    /// An earlier message of the same channel this one replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Uuid>,
 }
 
 /// `GET /api/chat/channels/{id}/messages?before=&limit=`.

@@ -108,6 +108,18 @@ pub enum ClientEvent {
         id: Uuid,
         channel_id: Uuid,
         text: String,
+        /// An earlier message of the same channel this one replies to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<Uuid>,
+    },
+    /// Sets my reaction `emoji` (one of `model::REACTIONS`) on a message on or off.
+    /// Idempotent; the change reaches every member (me included) as `message_updated` with
+    /// the message's absolute reaction counts; nothing is sent when nothing changed. A refusal
+    /// is an `error` frame.
+    React {
+        message_id: Uuid,
+        emoji: String,
+        on: bool,
     },
     /// "I am typing"; clients send it at most every two seconds while the user types.
     Typing {
@@ -169,6 +181,9 @@ pub enum ServerEvent {
         /// I muted the channel (its unread messages leave my global count).
         #[serde(default)]
         muted: bool,
+        /// My unread messages here that mention me (muted or not).
+        #[serde(default)]
+        mentions: i64,
     },
     /// I became a member of a channel.
     ChannelAdded {
@@ -309,6 +324,7 @@ mod decode {
         others_last_read_seq: Option<i64>,
         channel: Option<ChannelSummary>,
         muted: Option<bool>,
+        mentions: Option<i64>,
         name: Option<String>,
         members: Option<Vec<User>>,
         blocked: Option<Vec<Uuid>>,
@@ -358,6 +374,7 @@ mod decode {
                     my_last_read_seq: need(f.my_last_read_seq, "my_last_read_seq")?,
                     others_last_read_seq: need(f.others_last_read_seq, "others_last_read_seq")?,
                     muted: f.muted.unwrap_or(false),
+                    mentions: f.mentions.unwrap_or(0),
                 },
                 "channel_updated" => Self::ChannelUpdated {
                     channel_id: need(f.channel_id, "channel_id")?,
@@ -459,6 +476,19 @@ mod tests {
             created_at: at,
             edited: true,
             deleted: false,
+            reply_to: Some(crate::model::Quote {
+                id: Uuid::from_u128(10),
+                seq: 2,
+                user_id: None,
+                text: "earlier".into(),
+                deleted: false,
+            }),
+            mentions: vec![Uuid::from_u128(9)],
+            reactions: vec![crate::model::Reaction {
+                emoji: "👍".into(),
+                count: 2,
+                users: vec![Uuid::from_u128(9), id],
+            }],
         };
         let presence = Presence {
             user_id: id,
@@ -506,6 +536,7 @@ mod tests {
                 my_last_read_seq: 3,
                 others_last_read_seq: 4,
                 muted: true,
+                mentions: 2,
             },
             ServerEvent::ChannelUpdated {
                 channel_id: id,
@@ -543,6 +574,7 @@ mod tests {
                     my_last_read_seq: 0,
                     others_last_read_seq: 0,
                     muted: false,
+                    mentions: 0,
                     version: 4,
                 },
             },

@@ -4,6 +4,7 @@
 pub mod chat;
 pub mod error;
 pub mod event;
+pub mod format;
 pub mod name;
 mod time;
 pub mod user;
@@ -11,7 +12,8 @@ pub mod user;
 pub use chat::{
     ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
     HistoryPage, HistoryQuery, Member, MemberChange, Message, MessageEdit, MessageText, Mute,
-    NewChannel, NewMessage, NewReport, ReadUpTo, Rename, ReportReason, Role, RoleChange,
+    NewChannel, NewMessage, NewReport, Quote, Reaction, ReactionChange, ReadUpTo, Rename,
+    ReportReason, Role, RoleChange, MAX_REACTION_USERS, REACTIONS,
 };
 pub use error::{ApiError, ErrorCode};
 pub use event::{ClientEvent, Cursor, Presence, ServerEvent, UserToken};

@@ -424,10 +424,16 @@ impl Connection {
                 id,
                 channel_id,
                 text,
+                reply_to,
             } => {
-                self.send(id, channel_id, &text).await;
+                self.send(id, channel_id, &text, reply_to).await;
                 Ok(())
             }
+            ClientEvent::React {
+                message_id,
+                emoji,
+                on,
+            } => self.react(message_id, &emoji, on).await,
             ClientEvent::Typing { channel_id } => self.typing(channel_id).await,
             ClientEvent::Read { channel_id, seq } => {
                 chat::move_read_mark(&self.state, &self.user, channel_id, Some(seq)).await
