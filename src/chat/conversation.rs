@@ -1,7 +1,8 @@
 //! The open conversation: heading with its actions (mute, a group's members, blocking the other
-//! person of a 1:1), message log (infinite scroll up), message actions (edit, delete, report;
-//! blocked people's messages collapsed) and the composer, whose unsent text (`Drafts`) survives
-//! hydration and the composer being rebuilt.
+//! person of a 1:1), message log (infinite scroll up), message actions (reply, react, edit,
+//! delete, report; blocked people's messages collapsed; messages that mention me highlighted)
+//! and the composer (reply bar, mention list), whose unsent text (`Drafts`) survives hydration
+//! and the composer being rebuilt.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,11 +17,15 @@ use super::block::BlockButton;
 use super::dialog::ErrorLine;
 use super::identicon::Identicon;
 use super::members::MembersButton;
+use super::mention::{MentionList, MentionPicker, People};
+use super::reactions::{AddReaction, ReactionBar, Refocus};
+use super::reply::{row_id, QuoteButton, Replies, ReplyBar, ReplyTo};
 use super::report::ReportDialog;
 use super::text::MessageText;
 use crate::client::{ChannelLog, ChatClient, Delivery, ListState, LocalMessage};
 use chrono::{DateTime, Utc};
 
+use crate::model::format::{with_names, with_tokens};
 use crate::model::{ChannelKind, ChannelSummary, Presence};
 
 /// Consecutive messages of one author within this many seconds share one header.
@@ -136,6 +141,8 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
     // when older messages are put above, and tells whether to follow new ones.
     let from_bottom = StoredValue::new(0);
     let first_id = StoredValue::new(None::<Uuid>);
+    People::provide(summary);
+    Refocus::provide();
 
     Effect::new(move |_| client.open(channel));
     // Keep the channel read while it is open and new messages arrive.
@@ -160,6 +167,8 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
             }
         });
     });
+
+    Replies::provide(client, channel, log);
 
     let on_scroll = move |_| {
         if let Some(el) = log_ref.get() {
@@ -305,8 +314,29 @@ fn MessageItem(
     };
     let can_change = mine && delivery == Delivery::Sent && !message.deleted;
     let can_report = !mine && delivery == Delivery::Sent && !message.deleted;
-    let text = message.text.clone();
+    let can_respond = delivery == Delivery::Sent && !message.deleted;
+    let people = People::now();
+    let replies = Replies::use_replies();
+    let highlighted = move || replies.is_some_and(|r| r.highlighted.get() == Some(id));
+    let mentions_me = !mine && !message.deleted && message.mentions_user(me);
+    // Tokens (`<@id>`) read as "@Name" wherever people see or edit the text.
+    let text = with_names(&message.text, &people);
     let (deleted, edited) = (message.deleted, message.edited);
+    let quote = message
+        .reply_to
+        .clone()
+        .map(|quote| view! { <QuoteButton quote people=people.clone() /> });
+    let reactions = message.reactions.clone();
+    let reaction_people = people.clone();
+    let reply_author = author.clone();
+    let reply = move |_| {
+        if let Some(replies) = replies {
+            replies.target.set(Some(ReplyTo {
+                id,
+                author: reply_author.clone(),
+            }));
+        }
+    };
 
     let content = view! {
         // Folded: the author's line goes too (the name stays out of sight, not out of the page).
@@ -316,6 +346,8 @@ fn MessageItem(
             <time datetime=datetime>{time}</time>
         </div>
         <div class="parley-message-body">
+            <div class:parley-hidden=folded>{quote}</div>
+            {mentions_me.then(|| view! { <span class="parley-visually-hidden">"Mentions you"</span> })}
             {move || {
                 if folded() {
                     view! {
@@ -330,7 +362,7 @@ fn MessageItem(
                 } else if deleted {
                     view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
                 } else if editing.get() {
-                    view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
+                    view! { <Editor client channel_id id text=text.clone() editing people=people.clone() /> }.into_any()
                 } else {
                     view! {
                         <p class="parley-message-text">
@@ -356,6 +388,20 @@ fn MessageItem(
                 Delivery::Sent => None,
             }}
             {seen.then(|| view! { <span class="parley-status parley-seen">"Seen"</span> })}
+            <div class:parley-hidden=folded>
+                <ReactionBar client channel_id message_id=id reactions people=reaction_people error=action_error />
+            </div>
+            {can_respond
+                .then(|| {
+                    view! {
+                        <span class="parley-actions" class:parley-hidden=move || folded() || editing.get()>
+                            <button type="button" class="parley-link" on:click=reply>
+                                "Reply"
+                            </button>
+                            <AddReaction client channel_id message_id=id error=action_error />
+                        </span>
+                    }
+                })}
             {can_change
                 .then(|| {
                     view! {
@@ -384,7 +430,16 @@ fn MessageItem(
     };
 
     view! {
-        <li class="parley-message" class:parley-grouped=grouped class:parley-mine=mine class:parley-pending=delivery == Delivery::Pending>
+        <li
+            class="parley-message"
+            id=row_id(id)
+            class:parley-grouped=grouped
+            class:parley-mine=mine
+            class:parley-pending=delivery == Delivery::Pending
+            class:parley-mentioned=mentions_me
+            class:parley-highlighted=highlighted
+            data-highlighted=move || highlighted().then_some("true")
+        >
             {content}
             <Show when=move || reporting.get()>
                 <ReportDialog client message_id=id on_close=Callback::new(move |()| reporting.set(false)) />
@@ -421,11 +476,13 @@ fn Editor(
     id: Uuid,
     text: String,
     editing: RwSignal<bool>,
+    people: std::sync::Arc<[crate::model::User]>,
 ) -> impl IntoView {
     let draft = RwSignal::new(text);
     let error = RwSignal::new(None::<String>);
+    let people = StoredValue::new(people);
     let save = move || {
-        let text = draft.get_untracked();
+        let text = people.with_value(|people| with_tokens(&draft.get_untracked(), people));
         spawn_local(async move {
             match client.edit(channel_id, id, text).await {
                 Ok(()) => editing.set(false),
@@ -568,6 +625,15 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
     let drafts = Drafts::use_drafts();
     let text = NodeRef::<html::Textarea>::new();
     let error = RwSignal::new(None::<String>);
+    // Only an open conversation (with its client) has replies and members to mention.
+    let replies = Replies::use_replies();
+    let people = People::use_people();
+    let me = client.map(|c| c.me_id()).unwrap_or_default();
+    let others = match people {
+        Some(people) => people.others(me),
+        None => Memo::new(|_| Vec::new()),
+    };
+    let picker = MentionPicker::new(channel, others.into(), text);
     let submit = move || {
         let Some(el) = text.get_untracked() else {
             return;
@@ -579,11 +645,23 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             }
             return;
         };
-        match client.send(channel, &el.value()) {
+        // "@Display name" of a member becomes their token.
+        let typed = match people {
+            Some(people) => with_tokens(&el.value(), &people.get_untracked()),
+            None => el.value(),
+        };
+        let reply_to = replies
+            .and_then(|r| r.target.get_untracked())
+            .map(|to| to.id);
+        match client.send(channel, &typed, reply_to) {
             Ok(()) => {
                 el.set_value("");
                 drafts.set_text(channel, String::new());
                 error.set(None);
+                picker.close(false);
+                if let Some(replies) = replies {
+                    replies.target.set(None);
+                }
             }
             Err(e) => error.set(Some(e)),
         }
@@ -616,7 +694,16 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             }
         });
     });
+    // Choosing "Reply" puts the cursor in the box.
+    Effect::new(move |_| {
+        if replies.is_some_and(|r| r.target.with(Option::is_some)) {
+            if let Some(el) = text.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+    });
     view! {
+        {replies.map(|replies| view! { <ReplyBar replies /> })}
         <form
             class="parley-composer"
             on:submit=move |ev: SubmitEvent| {
@@ -624,12 +711,18 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
                 submit();
             }
         >
+            <MentionList picker />
             <textarea
                 aria-label="Message"
                 placeholder="Write a message…"
                 rows="1"
                 node_ref=text
+                aria-autocomplete="list"
+                aria-controls=move || picker.controls()
+                aria-activedescendant=move || picker.active_descendant()
+                on:click=move |_| picker.read()
                 on:input=move |ev| {
+                    picker.read();
                     let typed = event_target_value(&ev);
                     if let Some(client) = client.filter(|_| !typed.trim().is_empty()) {
                         client.typed(channel);
@@ -638,6 +731,7 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
                 }
                 on:focus=move |_| drafts.set_focused(channel, true)
                 on:blur=move |ev: FocusEvent| {
+                    picker.close(false);
                     // Removing the box (when it is replaced) blurs it with no new target: the
                     // composer that replaces it takes the focus back.
                     if ev.related_target().is_some() {
@@ -645,9 +739,16 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
                     }
                 }
                 on:keydown=move |ev: KeyboardEvent| {
+                    if picker.keydown(&ev) {
+                        return;
+                    }
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
                         submit();
+                    } else if ev.key() == "Escape" {
+                        if let Some(replies) = replies {
+                            replies.target.set(None);
+                        }
                     }
                 }
             ></textarea>

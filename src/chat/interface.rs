@@ -140,7 +140,7 @@ fn preview(channel: &ChannelSummary, me: Uuid) -> String {
     let text = if message.deleted {
         "Message deleted".to_owned()
     } else {
-        message.text.replace('\n', " ")
+        crate::model::format::with_names(&message.text, &channel.members).replace('\n', " ")
     };
     let mut preview = if who.is_empty() {
         text
@@ -179,6 +179,7 @@ fn ChannelRow(
         move || channel.with(|c| c.as_ref().map(|c| f(c, me)).unwrap_or_default())
     };
     let unread = move || channel.with(|c| c.as_ref().map_or(0, |c| c.unread));
+    let mentions = move || channel.with(|c| c.as_ref().map_or(0, |c| c.mentions));
     let muted = move || channel.with(|c| c.as_ref().is_some_and(|c| c.muted));
     view! {
         <li>
@@ -214,6 +215,18 @@ fn ChannelRow(
                             view! {
                                 <span class="parley-badge" class:parley-badge-muted=muted>
                                     {format!("{unread} unread")}
+                                </span>
+                            }
+                        })
+                }}
+                // Part of the link's name: "Book club, muted … 3 unread 1 mention".
+                {move || {
+                    let mentions = mentions();
+                    (mentions > 0)
+                        .then(|| {
+                            view! {
+                                <span class="parley-badge parley-badge-mention">
+                                    {if mentions == 1 { "1 mention".to_owned() } else { format!("{mentions} mentions") }}
                                 </span>
                             }
                         })

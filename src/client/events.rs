@@ -34,13 +34,7 @@ impl ChatClient {
                 self.ready();
             }
             ServerEvent::Message { message, version } => self.arrived(message, version),
-            ServerEvent::MessageUpdated { message, version } => {
-                let log = self.log(message.channel_id);
-                if log.with_untracked(|l| l.loaded) {
-                    log.update(|l| l.version = l.version.max(version));
-                    self.replace(message.channel_id, message);
-                }
-            }
+            ServerEvent::MessageUpdated { message, version } => self.updated(message, version),
             ServerEvent::Ack { id, message } => self.settled(id, Ok(message)),
             ServerEvent::Nack { id, error } => self.settled(id, Err(error)),
             ServerEvent::ChannelState {
@@ -117,6 +111,33 @@ impl ChatClient {
             self.stopped_typing(message.channel_id, author);
         }
         self.note_message(&message);
+    }
+
+    /// A message was edited, deleted or reacted to: it replaces the one the log holds (with its
+    /// reactions, as absolute values) and every quote of it there. One the log does not hold
+    /// (older than its pages, replayed by a resume) stays out: the log stays one unbroken run.
+    fn updated(&self, message: Message, version: i64) {
+        let channel_id = message.channel_id;
+        let log = self.log(channel_id);
+        if !log.with_untracked(|l| l.loaded) {
+            return;
+        }
+        let held = log.with_untracked(|l| l.holds(message.id));
+        log.update(|l| {
+            l.version = l.version.max(version);
+            if !held {
+                l.requote(&message);
+            }
+        });
+        if held {
+            self.replace(channel_id, message);
+        } else {
+            self.update_channel(channel_id, |c| {
+                if c.last_message.as_ref().is_some_and(|m| m.id == message.id) {
+                    c.last_message = Some(message);
+                }
+            });
+        }
     }
 
     /// The server answered a send: stored, or refused ("Failed to send" + "Retry").

@@ -29,8 +29,8 @@ use uuid::Uuid;
 
 use crate::api;
 use crate::model::{
-    ChannelCursor, ChannelPage, ChannelSummary, ErrorCode, Member, Message, MessageText, Presence,
-    User,
+    ChannelCursor, ChannelPage, ChannelSummary, ClientEvent, ErrorCode, Member, Message,
+    MessageText, Presence, Quote, User,
 };
 pub use connection::Connection;
 
@@ -91,6 +91,33 @@ impl ChannelLog {
         }
     }
 
+    /// Whether the log holds the message `id` (stored or on its way).
+    pub fn holds(&self, id: Uuid) -> bool {
+        self.messages.iter().any(|m| m.message.id == id)
+    }
+
+    /// The message `id`, when the log holds it.
+    pub fn find(&self, id: Uuid) -> Option<&Message> {
+        self.messages
+            .iter()
+            .map(|m| &m.message)
+            .find(|m| m.id == id)
+    }
+
+    /// Brings every quote of `original` in the log up to date (edited or deleted since).
+    fn requote(&mut self, original: &Message) {
+        for local in &mut self.messages {
+            if let Some(quoted) = local
+                .message
+                .reply_to
+                .as_mut()
+                .filter(|q| q.id == original.id)
+            {
+                *quoted = quote(original);
+            }
+        }
+    }
+
     /// The newest stored sequence shown (0 when none).
     pub fn newest_seq(&self) -> i64 {
         self.messages
@@ -99,6 +126,21 @@ impl ChannelLog {
             .map(|m| m.message.seq)
             .max()
             .unwrap_or(0)
+    }
+}
+
+/// How a reply quotes `original` as it is now (what the server stores and sends).
+pub fn quote(original: &Message) -> Quote {
+    Quote {
+        id: original.id,
+        seq: original.seq,
+        user_id: original.user_id,
+        text: if original.deleted {
+            String::new()
+        } else {
+            original.text.chars().take(Quote::MAX_CHARS).collect()
+        },
+        deleted: original.deleted,
     }
 }
 
@@ -203,15 +245,16 @@ impl ChatClient {
         self.me.with_value(|me| me.id)
     }
 
-    /// Unread messages across all channels I have not muted: those of the loaded pages, plus
-    /// the server's count for the rest (which leaves muted channels out too).
+    /// Unread messages across all channels I have not muted, and the unread mentions of me in
+    /// those I muted: those of the loaded pages, plus the server's count for the rest (which
+    /// counts the same way).
     pub fn unread_total(&self) -> i64 {
         let end = self.list_end.get();
         let loaded: i64 = self.channels.with(|channels| {
             channels
                 .iter()
-                .filter(|c| !c.muted && before_end(c, end))
-                .map(|c| c.unread)
+                .filter(|c| before_end(c, end))
+                .map(|c| if c.muted { c.mentions } else { c.unread })
                 .sum()
         });
         loaded + self.unread_after.get()
@@ -474,10 +517,19 @@ impl ChatClient {
         });
     }
 
-    /// Sends `text`: shown at once as pending, queued in the outbox, then replaced by the
-    /// stored message or marked failed. Returns the parse error for empty or over-long text.
-    pub fn send(&self, channel_id: Uuid, text: &str) -> Result<(), String> {
+    /// Sends `text` (a reply to the message `reply_to` of the log, when given): shown at once
+    /// as pending (with its quote), queued in the outbox, then replaced by the stored message
+    /// or marked failed. Returns the parse error for empty or over-long text.
+    pub fn send(&self, channel_id: Uuid, text: &str, reply_to: Option<Uuid>) -> Result<(), String> {
         let text = MessageText::parse(text).map_err(|e| e.to_string())?;
+        let log = self.log(channel_id);
+        let reply_to = match reply_to {
+            Some(original) => Some(
+                log.with_untracked(|l| l.find(original).map(quote))
+                    .ok_or("The message you reply to is no longer shown: choose Reply again.")?,
+            ),
+            None => None,
+        };
         let message = Message {
             id: Uuid::new_v4(),
             channel_id,
@@ -487,12 +539,11 @@ impl ChatClient {
             created_at: Utc::now(),
             edited: false,
             deleted: false,
-            reply_to: None,
+            reply_to,
             mentions: Vec::new(),
             reactions: Vec::new(),
         };
-        self.log(channel_id)
-            .update(|l| l.upsert(message.clone(), Delivery::Pending));
+        log.update(|l| l.upsert(message.clone(), Delivery::Pending));
         self.outbox.update_value(|o| o.queue.push_back(message));
         // Receivers stop showing "typing" when the message arrives; the next keystroke says
         // so again without waiting for the throttle.
@@ -579,10 +630,43 @@ impl ChatClient {
         Ok(())
     }
 
-    /// Puts a changed stored message into its log and, if it is the newest, the channel list.
+    /// Sets my reaction `emoji` on a stored message of the log on or off. Nothing is counted
+    /// here: every member's tab (this one too) shows the server's absolute counts when its
+    /// `message_updated` arrives. The error says why the frame could not go out.
+    pub fn react(
+        &self,
+        channel_id: Uuid,
+        message_id: Uuid,
+        emoji: &str,
+        on: bool,
+    ) -> Result<(), String> {
+        let reactable = self.log(channel_id).with_untracked(|l| {
+            l.messages.iter().any(|m| {
+                m.message.id == message_id && m.delivery == Delivery::Sent && !m.message.deleted
+            })
+        });
+        if !reactable {
+            return Err("That message takes no reactions.".into());
+        }
+        let event = ClientEvent::React {
+            message_id,
+            emoji: emoji.to_owned(),
+            on,
+        };
+        if self.transmit(&event) {
+            Ok(())
+        } else {
+            Err("Not connected: try again once the chat is back online.".into())
+        }
+    }
+
+    /// Puts a changed stored message into its log (and its quotes there) and, if it is the
+    /// newest, the channel list.
     fn replace(&self, channel_id: Uuid, stored: Message) {
-        self.log(channel_id)
-            .update(|l| l.upsert(stored.clone(), Delivery::Sent));
+        self.log(channel_id).update(|l| {
+            l.requote(&stored);
+            l.upsert(stored.clone(), Delivery::Sent);
+        });
         self.update_channel(channel_id, |c| {
             if c.last_message.as_ref().is_some_and(|m| m.id == stored.id) {
                 c.last_message = Some(stored);
