@@ -323,18 +323,7 @@ pub async fn react(
     let row = db::messages::find(pool, message_id)
         .await?
         .ok_or(ServerError::NotFound)?;
-    one_view(pool, row).await
-}
-
-/// One stored message as members see it (quote and reactions included).
-pub async fn one_view(
-    pool: &PgPool,
-    row: db::messages::MessageRow,
-) -> Result<Message, ServerError> {
-    db::messages::views(pool, vec![row])
-        .await?
-        .pop()
-        .ok_or_else(|| ServerError::Internal("a message view went missing".into()))
+    Ok(db::messages::view(pool, row).await?)
 }
 
 /// The author's own message, or why not.
@@ -418,7 +407,7 @@ async fn updated(
         .await?;
     tx.commit().await?;
     state.outbox.wake();
-    one_view(&state.pool, row).await
+    Ok(db::messages::view(&state.pool, row).await?)
 }
 
 /// Marks the channel read up to `seq` (the newest message when absent); returns the channel

@@ -237,10 +237,7 @@ async fn viewed(
     channel_id: Uuid,
 ) -> Result<Message, ServerError> {
     answer(&stored, author, channel_id)?;
-    Ok(db::messages::views(pool, vec![stored])
-        .await?
-        .pop()
-        .ok_or(ServerError::NotFound)?)
+    Ok(db::messages::view(pool, stored).await?)
 }
 
 /// Stores a **system message** (no author; the server API's) exactly once: a retry with the
@@ -298,10 +295,7 @@ async fn store_one(
     }
     announce(&mut tx, outbox, &row).await?;
     tx.commit().await?;
-    Ok(db::messages::views(pool, vec![row])
-        .await?
-        .pop()
-        .ok_or(ServerError::NotFound)?)
+    Ok(db::messages::view(pool, row).await?)
 }
 
 /// Writes a **system message** inside the caller's transaction, after the change it tells of

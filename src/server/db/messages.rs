@@ -520,6 +520,23 @@ pub async fn quotes(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Quote>,
     .await
 }
 
+/// One stored message as members see it: [`views`] of one.
+pub async fn view(db: &PgPool, row: MessageRow) -> Result<Message, sqlx::Error> {
+    let (id, reply_to, reacted) = (row.id, row.reply_to, row.version > 0 && !row.deleted);
+    let mut message = message_view(row);
+    if let Some(original) = reply_to {
+        message.reply_to = quotes(db, &[original]).await?.pop();
+    }
+    if reacted {
+        message.reactions = reactions(db, &[id])
+            .await?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+    }
+    Ok(message)
+}
+
 /// Stored messages as members see them, with what takes queries of their own: the quote of
 /// each reply, and the reactions of each message that ever changed (a reaction stamps the
 /// message's version, so the many never changed cost no query). Order is kept.

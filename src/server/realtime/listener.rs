@@ -267,9 +267,7 @@ async fn deliver_one(
                 // The change's own version, though the row may show a later one: a client
                 // that resumes from it is sent that later change again rather than miss one.
                 let version = if v > 0 { v } else { row.version };
-                let Some(message) = db::messages::views(pool, vec![row]).await?.pop() else {
-                    return Ok(());
-                };
+                let message = db::messages::view(pool, row).await?;
                 let frame = Frame::new(&ServerEvent::MessageUpdated { message, version });
                 hub.to_users(members.of(&c).iter(), None, &frame);
                 hub.to_channel_streams(c, &frame);
