@@ -112,10 +112,12 @@ test('reactions are live, counted by the server and toggled; a reply quotes and 
     const item = line(a.page, 'lunch at one?').first();
     await item.hover();
     await item.getByRole('button', { name: 'Add reaction' }).click();
+    await expect(item.getByRole('button', { name: 'React with 👍' })).toBeFocused();
     await expect(item.getByRole('button', { name: 'React with 🎉' })).toBeVisible();
     await expectAccessible(a.page, `${scheme}: reactions, their menu and a quote`);
     await a.page.keyboard.press('Escape');
     await expect(item.getByRole('button', { name: 'React with 🎉' })).toBeHidden();
+    await expect(item.getByRole('button', { name: 'Add reaction' })).toBeFocused();
   }
 });
 
@@ -136,7 +138,7 @@ test('a quote far up loads older pages until its original is there', async ({ br
   await expect(reply).toBeVisible();
   // Only the newest page is there.
   await expect(log(b.page).getByRole('button', { name: 'Load older messages' })).toBeVisible();
-  await expect(line(b.page, 'filler 1')).toHaveCount(0);
+  await expect(log(b.page).getByText('filler 1', { exact: true })).toHaveCount(0);
   await reply.getByRole('button', { name: `In reply to ${b.name}: the very first word` }).click();
   const highlighted = log(b.page).locator('li[data-highlighted="true"]');
   await expect(highlighted).toContainText('the very first word', { timeout: 20_000 });
@@ -154,6 +156,8 @@ test('a mention is picked from the list, highlighted and counted for the person 
   await expect(channelLink(b.page, title)).toBeVisible();
 
   await open(a.page, `/chat/${group}`);
+  // The live conversation (its members known), not the one shown while the chat loads.
+  await expect(log(a.page)).toBeVisible();
   const box = a.page.getByLabel('Message', { exact: true });
   await box.pressSequentially('see @');
   const list = a.page.getByRole('listbox', { name: 'Mention' });

@@ -3,9 +3,11 @@
 //! `model::REACTIONS` ("React with 👍"). Counts are never changed here: the client sends the
 //! change and every tab shows the server's absolute counts when `message_updated` arrives.
 
-use leptos::ev::KeyboardEvent;
+use leptos::ev::{FocusEvent, KeyboardEvent};
 use leptos::html;
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys;
 use uuid::Uuid;
 
 use crate::client::ChatClient;
@@ -87,7 +89,9 @@ pub fn ReactionBar(
     Some(view! { <div class="parley-reactions">{buttons}</div> })
 }
 
-/// "Add reaction" and its menu of emoji.
+/// "Add reaction" and its menu of emoji (in the page only while open). Picking one closes it;
+/// the focus goes back to "Add reaction", then to the reaction's toggle once the change
+/// arrives (it rebuilds the row).
 #[component]
 pub fn AddReaction(
     client: ChatClient,
@@ -97,45 +101,48 @@ pub fn AddReaction(
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let opener = NodeRef::<html::Button>::new();
-    let menu_id = format!("parley-reactions-{message_id}");
+    let refocus = Refocus::use_refocus();
     let close = move || {
         open.set(false);
         if let Some(el) = opener.get_untracked() {
             let _ = el.focus();
         }
     };
-    let choices = REACTIONS
-        .iter()
-        .map(|emoji| {
-            let react = move |_| {
-                open.set(false);
-                error.set(client.react(channel_id, message_id, emoji, true).err());
-            };
-            view! {
-                <button type="button" class="parley-reaction-choice" aria-label=format!("React with {emoji}") on:click=react>
-                    {*emoji}
-                </button>
+    let menu = move || {
+        let choices = REACTIONS
+            .iter()
+            .map(|emoji| {
+                let react = move |_| {
+                    close();
+                    if let Some(refocus) = refocus {
+                        refocus.ask((message_id, (*emoji).to_owned()));
+                    }
+                    error.set(client.react(channel_id, message_id, emoji, true).err());
+                };
+                view! {
+                    <button type="button" aria-label=format!("React with {emoji}") on:click=react>
+                        {*emoji}
+                    </button>
+                }
+            })
+            .collect_view();
+        // Opened: the focus goes to its first emoji.
+        let group = NodeRef::<html::Div>::new();
+        Effect::new(move |_| {
+            let first = group.get().and_then(|el| el.first_element_child());
+            if let Some(first) = first.and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = first.focus();
             }
-        })
-        .collect_view();
-    view! {
-        <span class="parley-add-reaction">
-            <button
-                type="button"
-                class="parley-link"
-                aria-expanded=move || open.get().to_string()
-                aria-controls=menu_id.clone()
-                node_ref=opener
-                on:click=move |_| open.update(|o| *o = !*o)
-            >
-                "Add reaction"
-            </button>
+        });
+        view! {
             <div
                 class="parley-reaction-menu"
-                class:parley-hidden=move || !open.get()
                 role="group"
                 aria-label="Reactions"
-                id=menu_id
+                node_ref=group
+                // Keeps the focus where it is while clicking (a browser that does not focus
+                // clicked buttons would otherwise close the menu before the click lands).
+                on:mousedown=|ev| ev.prevent_default()
                 on:keydown=move |ev: KeyboardEvent| {
                     if ev.key() == "Escape" {
                         ev.prevent_default();
@@ -145,6 +152,33 @@ pub fn AddReaction(
             >
                 {choices}
             </div>
+        }
+    };
+    let wrapper = NodeRef::<html::Span>::new();
+    // The focus left the button and its menu: the menu closes.
+    let left = move |ev: FocusEvent| {
+        let to = ev
+            .related_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        let inside = wrapper
+            .get_untracked()
+            .is_some_and(|w| to.as_ref().is_some_and(|to| w.contains(Some(to))));
+        if !inside {
+            open.set(false);
+        }
+    };
+    view! {
+        <span class="parley-add-reaction" node_ref=wrapper on:focusout=left>
+            <button
+                type="button"
+                class="parley-link"
+                aria-expanded=move || open.get().to_string()
+                node_ref=opener
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                "Add reaction"
+            </button>
+            <Show when=move || open.get()>{menu}</Show>
         </span>
     }
 }

@@ -150,20 +150,21 @@ pub fn QuoteButton(quote: Quote, people: Arc<[User]>) -> impl IntoView {
         with_names(&quote.text, &people).replace('\n', " ")
     };
     let id = quote.id;
+    // Said in one piece: hidden parts beside the visible ones would read "Ann : hi".
+    let name = format!("In reply to {author}: {words}");
     view! {
         <button
             type="button"
             class="parley-quote"
             class:parley-quote-deleted=quote.deleted
+            aria-label=name
             on:click=move |_| {
                 if let Some(replies) = replies {
                     replies.jump_to(id);
                 }
             }
         >
-            <span class="parley-visually-hidden">"In reply to "</span>
             <span class="parley-quote-author">{author}</span>
-            <span class="parley-visually-hidden">": "</span>
             <span class="parley-quote-text">{words}</span>
         </button>
     }
