@@ -14,8 +14,17 @@ use super::db;
 pub const BUS: &str = "parley_events";
 
 /// A new message as a `messages` notice carries it: id, channel, seq, sender (none for a
-/// system message), text, time.
-pub type NoticeRow = (Uuid, Uuid, i64, Option<Uuid>, String, DateTime<Utc>);
+/// system message), text, time, the message it replies to, whom it mentions.
+pub type NoticeRow = (
+    Uuid,
+    Uuid,
+    i64,
+    Option<Uuid>,
+    String,
+    DateTime<Utc>,
+    Option<Uuid>,
+    Vec<Uuid>,
+);
 
 /// What travels on the bus: ids and sequences, and new messages when they fit in the payload.
 /// Listeners load the rest.

@@ -6,16 +6,17 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::bus::Notice;
-use super::db::{self, messages::message_view};
+use super::db;
 use super::error::ServerError;
 use super::limits::Action;
 use super::state::Chat;
 use super::store::Draft;
 use super::webhook::Event;
+use crate::model::chat::is_reaction;
 use crate::model::chat::{CHANNEL_PAGE, MAX_CHANNEL_PAGE, MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
     ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
-    HistoryPage, Message, MessageText, NewChannel, NewMessage, User,
+    HistoryPage, Message, MessageText, NewChannel, NewMessage, User, REACTIONS,
 };
 
 /// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
@@ -232,7 +233,8 @@ pub async fn history(
     let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let messages = rows.into_iter().rev().map(message_view).collect();
+    rows.reverse();
+    let messages = db::messages::views(pool, rows).await?;
     Ok(HistoryPage {
         messages,
         has_more,
@@ -245,6 +247,9 @@ pub async fn history(
 pub async fn send(state: &Chat, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
     let text = MessageText::parse(&input.text)?;
     state.limits.send(me.id)?;
+    if let Some(original) = input.reply_to {
+        check_reply(&state.pool, input.channel_id, original).await?;
+    }
     let writer = &state.realtime.writer;
     writer
         .send(Draft {
@@ -252,8 +257,73 @@ pub async fn send(state: &Chat, me: &User, input: &NewMessage) -> Result<Message
             channel_id: input.channel_id,
             user_id: me.id,
             text,
+            reply_to: input.reply_to,
         })
         .await
+}
+
+/// A reply quotes a message of its own channel that is not deleted (a query only for
+/// replies; the writer checks the sender is a member).
+pub async fn check_reply(
+    pool: &PgPool,
+    channel_id: Uuid,
+    original: Uuid,
+) -> Result<(), ServerError> {
+    match db::messages::find(pool, original).await? {
+        Some(row) if row.channel_id == channel_id && !row.deleted => Ok(()),
+        _ => Err(ServerError::BadRequest(
+            "A reply must quote a message of the same conversation that is not deleted.".into(),
+        )),
+    }
+}
+
+/// Sets my reaction `emoji` (one of [`REACTIONS`]) on a message of a channel I am in, on or
+/// off. Idempotent: only a change takes the channel's next change version (stamped on the
+/// message, so a reconnecting client replays it) and reaches every member as
+/// `message_updated`. Returns the message with its reactions as they are now.
+pub async fn react(
+    state: &Chat,
+    me: &User,
+    message_id: Uuid,
+    emoji: &str,
+    on: bool,
+) -> Result<Message, ServerError> {
+    if !is_reaction(emoji) {
+        return Err(ServerError::BadRequest(format!(
+            "That reaction is not offered; choose one of {}.",
+            REACTIONS.join(" ")
+        )));
+    }
+    state.limits.check(Action::Edit, me.id)?;
+    let pool = &state.pool;
+    let row = db::messages::find(pool, message_id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    require_member(pool, me, row.channel_id).await?;
+    if row.deleted {
+        return Err(ServerError::BadRequest(
+            "That message was deleted: it takes no reactions.".into(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    if db::messages::set_reaction(&mut tx, message_id, me.id, emoji, on).await? {
+        let version = next_version(&mut tx, row.channel_id).await?;
+        db::messages::stamp_version(&mut *tx, message_id, version).await?;
+        Notice::Updated {
+            c: row.channel_id,
+            id: message_id,
+            v: version,
+        }
+        .publish(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    let row = db::messages::find(pool, message_id)
+        .await?
+        .ok_or(ServerError::NotFound)?;
+    Ok(db::messages::view(pool, row).await?)
 }
 
 /// The author's own message, or why not.
@@ -337,7 +407,7 @@ async fn updated(
         .await?;
     tx.commit().await?;
     state.outbox.wake();
-    Ok(message_view(row))
+    Ok(db::messages::view(&state.pool, row).await?)
 }
 
 /// Marks the channel read up to `seq` (the newest message when absent); returns the channel

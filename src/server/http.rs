@@ -23,7 +23,7 @@ use super::state::Chat;
 use super::{chat, realtime};
 use crate::model::{
     ApiError, ChannelQuery, HistoryQuery, MemberChange, MessageEdit, Mute, NewChannel, NewMessage,
-    NewReport, ReadUpTo, Rename, RoleChange, UserQuery,
+    NewReport, ReactionChange, ReadUpTo, Rename, RoleChange, UserQuery,
 };
 
 /// The chat's JSON API, WebSocket and SSE routes (merged by [`Chat::routes`]).
@@ -51,6 +51,7 @@ pub fn api_routes() -> Router<Chat> {
         .route("/api/chat/blocks", get(blocks))
         .route("/api/chat/blocks/{user_id}", put(block).delete(unblock))
         .route("/api/chat/messages/{id}/report", post(report_message))
+        .route("/api/chat/messages/{id}/reactions", post(react))
         .route("/api/chat/channels/{id}/messages", get(history))
         .route("/api/chat/channels/{id}/read", post(mark_read))
         .route("/api/chat/messages", post(send_message))
@@ -188,6 +189,16 @@ async fn edit_message(
     ApiJson(input): ApiJson<MessageEdit>,
 ) -> ApiResult {
     Ok(Json(chat::edit(&state, &me, id, &input.text).await?).into_response())
+}
+
+/// Sets my reaction on or off; answers the message with its reactions as they are now.
+async fn react(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<ReactionChange>,
+) -> ApiResult {
+    Ok(Json(chat::react(&state, &me, id, &input.emoji, input.on).await?).into_response())
 }
 
 async fn delete_message(

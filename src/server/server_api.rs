@@ -332,6 +332,7 @@ pub async fn send(state: &Chat, input: ServerMessage) -> Result<Message, ServerE
             channel_id: input.channel_id,
             user_id,
             text,
+            reply_to: None,
         })
         .await
 }

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::bus::{Notice, BUS};
 use super::webhook::{Event, Outbox};
 use crate::model::{Message, MessageText};
-use crate::server::db::{self, messages::message_view, messages::MessageRow};
+use crate::server::db::{self, messages::MessageRow};
 use crate::server::error::ServerError;
 use crate::server::lifecycle::Lifecycle;
 
@@ -37,6 +37,8 @@ pub struct Draft {
     pub channel_id: Uuid,
     pub user_id: Uuid,
     pub text: MessageText,
+    /// The message of the same channel it replies to (checked before it is queued).
+    pub reply_to: Option<Uuid>,
 }
 
 type Reply = oneshot::Sender<Result<Message, ServerError>>;
@@ -134,16 +136,12 @@ async fn run(
     }
 }
 
-/// The answer to a send whose id is stored (just now, or earlier by a retried send): the
-/// stored message if it is the same author's (or both system messages) in the same channel,
-/// else a refusal.
-fn answer(
-    stored: MessageRow,
-    author: Option<Uuid>,
-    channel_id: Uuid,
-) -> Result<Message, ServerError> {
+/// Whether a send may be answered with the message stored under its id (just now, or earlier
+/// by a retried send): it must be the same author's (or both system messages) in the same
+/// channel, else the send is refused.
+fn answer(stored: &MessageRow, author: Option<Uuid>, channel_id: Uuid) -> Result<(), ServerError> {
     if stored.user_id == author && stored.channel_id == channel_id {
-        Ok(message_view(stored))
+        Ok(())
     } else {
         Err(ServerError::BadRequest(
             "That message id is already in use.".into(),
@@ -164,6 +162,7 @@ async fn write_batch(
         sends.channel_ids.push(draft.channel_id);
         sends.user_ids.push(draft.user_id);
         sends.texts.push(draft.text.as_str().to_owned());
+        sends.reply_tos.push(draft.reply_to);
     }
     // New rows and retries alike; a send with no row was refused for not being a member.
     let stored: HashMap<Uuid, MessageRow> =
@@ -172,12 +171,21 @@ async fn write_batch(
             .into_iter()
             .map(|row| (row.id, row))
             .collect();
+    // Replies' quotes (and a retried message's reactions) in one query each, when any.
+    let views: HashMap<Uuid, Message> =
+        db::messages::views(pool, stored.values().cloned().collect())
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
     let mut outcomes = Vec::with_capacity(drafts.len());
     for draft in drafts {
-        outcomes.push(match stored.get(&draft.id) {
-            Some(row) => answer(row.clone(), Some(draft.user_id), draft.channel_id),
+        outcomes.push(match (stored.get(&draft.id), views.get(&draft.id)) {
+            (Some(row), Some(view)) => {
+                answer(row, Some(draft.user_id), draft.channel_id).map(|()| view.clone())
+            }
             // Refused: not a member, or a 1:1 with a block (asked only on this rare path).
-            None => Err(refusal(pool, draft).await),
+            _ => Err(refusal(pool, draft).await),
         });
     }
     Ok(outcomes)
@@ -197,14 +205,14 @@ async fn refusal(pool: &PgPool, draft: &Draft) -> ServerError {
 async fn write_one(pool: &PgPool, outbox: &Outbox, draft: &Draft) -> Result<Message, ServerError> {
     if db::blocks::blocks_dm(pool, draft.channel_id, draft.user_id).await? {
         if let Some(stored) = db::messages::find(pool, draft.id).await? {
-            return answer(stored, Some(draft.user_id), draft.channel_id);
+            return viewed(pool, stored, Some(draft.user_id), draft.channel_id).await;
         }
         return Err(ServerError::Blocked);
     }
     if !db::channels::is_member(pool, draft.channel_id, draft.user_id).await? {
         // A retry of a stored message by someone who left still gets its answer.
         if let Some(stored) = db::messages::find(pool, draft.id).await? {
-            return answer(stored, Some(draft.user_id), draft.channel_id);
+            return viewed(pool, stored, Some(draft.user_id), draft.channel_id).await;
         }
         return Err(ServerError::NotFound);
     }
@@ -216,8 +224,20 @@ async fn write_one(pool: &PgPool, outbox: &Outbox, draft: &Draft) -> Result<Mess
         draft.channel_id,
         author,
         &draft.text,
+        draft.reply_to,
     )
     .await
+}
+
+/// The stored message as the answer to a send, when [`answer`] allows it.
+async fn viewed(
+    pool: &PgPool,
+    stored: MessageRow,
+    author: Option<Uuid>,
+    channel_id: Uuid,
+) -> Result<Message, ServerError> {
+    answer(&stored, author, channel_id)?;
+    Ok(db::messages::view(pool, stored).await?)
 }
 
 /// Stores a **system message** (no author; the server API's) exactly once: a retry with the
@@ -229,7 +249,7 @@ pub async fn write_system_message(
     channel_id: Uuid,
     text: &MessageText,
 ) -> Result<Message, ServerError> {
-    let stored = store_one(pool, outbox, id, channel_id, None, text).await?;
+    let stored = store_one(pool, outbox, id, channel_id, None, text, None).await?;
     outbox.wake();
     Ok(stored)
 }
@@ -243,29 +263,39 @@ async fn store_one(
     channel_id: Uuid,
     author: Option<Uuid>,
     text: &MessageText,
+    reply_to: Option<Uuid>,
 ) -> Result<Message, ServerError> {
     if let Some(stored) = db::messages::find(pool, id).await? {
-        return answer(stored, author, channel_id);
+        return viewed(pool, stored, author, channel_id).await;
     }
     let mut tx = pool.begin().await?;
     let seq = db::messages::next_seq(&mut tx, channel_id)
         .await?
         .ok_or(ServerError::NotFound)?;
-    let row = db::messages::insert(&mut tx, id, channel_id, seq, author, text.as_str()).await?;
+    let row = db::messages::insert(
+        &mut tx,
+        id,
+        channel_id,
+        seq,
+        author,
+        text.as_str(),
+        reply_to,
+    )
+    .await?;
     let Some(row) = row else {
         // A concurrent retry of the same message won: give back its sequence number.
         tx.rollback().await?;
         let stored = db::messages::find(pool, id)
             .await?
             .ok_or(ServerError::NotFound)?;
-        return answer(stored, author, channel_id);
+        return viewed(pool, stored, author, channel_id).await;
     };
     if let Some(author) = author {
         db::channels::mark_read(&mut *tx, channel_id, author, seq).await?;
     }
     announce(&mut tx, outbox, &row).await?;
     tx.commit().await?;
-    Ok(message_view(row))
+    Ok(db::messages::view(pool, row).await?)
 }
 
 /// Writes a **system message** inside the caller's transaction, after the change it tells of
@@ -288,6 +318,7 @@ pub async fn system_message_in(
         seq,
         None,
         text.as_str(),
+        None,
     )
     .await?
     .ok_or_else(|| ServerError::Internal("a fresh message id was taken".into()))?;

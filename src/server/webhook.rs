@@ -458,6 +458,8 @@ mod tests {
             updated_at: at + chrono::Duration::seconds(1),
             deleted: true,
             version: 4,
+            reply_to: None,
+            mentions: vec![Uuid::from_u128(5)],
         };
         let event = Event::MessageUpdated(row);
         let sent = data(event.kind(), event.stored()).unwrap_or_default();

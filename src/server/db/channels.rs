@@ -128,16 +128,21 @@ pub async fn summaries(
            )
            SELECT c.id, c.kind, c.name, c.created_at, c.last_message_at, c.last_seq,
                   c.version, c.last_read_seq, c.muted,
-                  (SELECT count(*) FROM chat_messages m
-                    WHERE m.channel_id = c.id AND m.seq > c.last_read_seq
-                      AND m.user_id <> $1 AND NOT m.deleted) AS "unread!",
+                  un.unread AS "unread!", un.mentions AS "mentions!",
                   mem.others_last_read_seq AS "others_last_read_seq!",
                   mem.members AS "members!: Json<Vec<User>>",
                   lm.id AS "lm_id?", lm.seq AS "lm_seq?", lm.user_id AS "lm_user_id?",
                   lm.text AS "lm_text?", lm.created_at AS "lm_created_at?",
                   lm.updated_at AS "lm_updated_at?", lm.deleted AS "lm_deleted?",
-                  lm.version AS "lm_version?"
+                  lm.version AS "lm_version?", lm.reply_to AS "lm_reply_to?",
+                  lm.mentions AS "lm_mentions?"
              FROM page c
+            -- Unread messages and those of them that mention me, in one pass.
+            CROSS JOIN LATERAL (
+                  SELECT count(*) AS unread, count(*) FILTER (WHERE $1 = ANY(m.mentions)) AS mentions
+                    FROM chat_messages m
+                   WHERE m.channel_id = c.id AND m.seq > c.last_read_seq
+                     AND m.user_id <> $1 AND NOT m.deleted) un
             -- Members and their read marks in one pass (measured: half the time of two).
             CROSS JOIN LATERAL (
                   SELECT json_agg(json_build_object('id', u.id, 'username', u.username,
@@ -174,6 +179,8 @@ pub async fn summaries(
                         updated_at,
                         deleted: r.lm_deleted.unwrap_or(false),
                         version: r.lm_version.unwrap_or(0),
+                        reply_to: r.lm_reply_to,
+                        mentions: r.lm_mentions.unwrap_or_default(),
                     }))
                 }
                 _ => None,
@@ -191,6 +198,7 @@ pub async fn summaries(
                 my_last_read_seq: r.last_read_seq,
                 others_last_read_seq: r.others_last_read_seq,
                 muted: r.muted,
+                mentions: r.mentions,
                 version: r.version,
             }
         })
@@ -239,8 +247,9 @@ pub struct ReadMark {
     pub moved: bool,
 }
 
-/// Unread messages across the user's channels but those they muted (only those after `after`
-/// in the list order, when given).
+/// Unread messages across the user's channels but those they muted, where only the unread
+/// messages that mention them count (only channels after `after` in the list order, when
+/// given).
 pub async fn unread_total(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -250,7 +259,8 @@ pub async fn unread_total(
         r#"SELECT count(*) AS "n!" FROM chat_members me
              JOIN chat_channels c ON c.id = me.channel_id
              JOIN chat_messages m ON m.channel_id = me.channel_id AND m.seq > me.last_read_seq
-            WHERE me.user_id = $1 AND NOT me.muted AND m.user_id <> $1 AND NOT m.deleted
+            WHERE me.user_id = $1 AND (NOT me.muted OR $1 = ANY(m.mentions))
+              AND m.user_id <> $1 AND NOT m.deleted
               AND ($2::timestamptz IS NULL
                    OR (coalesce(c.last_message_at, c.created_at), c.id) < ($2, $3::uuid))"#,
         user_id,
@@ -311,6 +321,8 @@ pub struct MemberState {
     pub last_seq: i64,
     pub last_read_seq: i64,
     pub unread: i64,
+    /// Of the unread messages, those that mention the member.
+    pub mentions: i64,
     pub muted: bool,
 }
 
@@ -324,12 +336,15 @@ pub async fn member_states(
     sqlx::query_as!(
         MemberState,
         r#"SELECT cm.channel_id, cm.user_id, c.last_seq, cm.last_read_seq, cm.muted,
-                  CASE WHEN cm.user_id = ANY($2) THEN
-                      (SELECT count(*) FROM chat_messages m
-                        WHERE m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
-                          AND m.user_id <> cm.user_id AND NOT m.deleted)
-                  ELSE 0 END AS "unread!"
+                  coalesce(un.unread, 0) AS "unread!", coalesce(un.mentions, 0) AS "mentions!"
              FROM chat_members cm JOIN chat_channels c ON c.id = cm.channel_id
+             LEFT JOIN LATERAL (
+                  SELECT count(*) AS unread,
+                         count(*) FILTER (WHERE cm.user_id = ANY(m.mentions)) AS mentions
+                    FROM chat_messages m
+                   WHERE cm.user_id = ANY($2)
+                     AND m.channel_id = cm.channel_id AND m.seq > cm.last_read_seq
+                     AND m.user_id <> cm.user_id AND NOT m.deleted) un ON true
             WHERE cm.channel_id = ANY($1)
             ORDER BY cm.channel_id"#,
         channel_ids,

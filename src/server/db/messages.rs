@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use crate::model::Message;
+use sqlx::PgPool;
+
+use crate::model::{Message, Quote, Reaction, MAX_REACTION_USERS};
 
 /// Stored message columns, as every query here selects them (and as a webhook event keeps
 /// them: the field names are the column names, see `store_batch`).
@@ -26,6 +28,12 @@ pub struct MessageRow {
     /// changed). Rows queued for webhooks before it existed read as 0.
     #[serde(default)]
     pub version: i64,
+    /// The message this one replies to (same channel).
+    #[serde(default)]
+    pub reply_to: Option<Uuid>,
+    /// The members its mention tokens named when it was written or last edited.
+    #[serde(default)]
+    pub mentions: Vec<Uuid>,
 }
 
 /// What anyone may see of a stored message: no text once deleted.
@@ -39,13 +47,22 @@ pub fn message_view(row: MessageRow) -> Message {
         created_at: row.created_at,
         edited: !row.deleted && row.updated_at > row.created_at,
         deleted: row.deleted,
+        // Loaded by `views` (a quote and reactions take queries of their own).
+        reply_to: None,
+        mentions: if row.deleted {
+            Vec::new()
+        } else {
+            row.mentions
+        },
+        reactions: Vec::new(),
     }
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                reply_to, mentions
            FROM chat_messages WHERE id = $1",
         id
     )
@@ -69,7 +86,7 @@ pub async fn next_seq(tx: &mut PgConnection, channel_id: Uuid) -> Result<Option<
 }
 
 /// Inserts a message unless its id exists (a concurrent retry); `None` in that case. Without
-/// `user_id` it is a system message.
+/// `user_id` it is a system message. Its mentions are read from the text (`chat_mentions`).
 pub async fn insert(
     tx: &mut PgConnection,
     id: Uuid,
@@ -77,17 +94,21 @@ pub async fn insert(
     seq: i64,
     user_id: Option<Uuid>,
     text: &str,
+    reply_to: Option<Uuid>,
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "INSERT INTO chat_messages (id, channel_id, seq, user_id, text) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO chat_messages (id, channel_id, seq, user_id, text, reply_to, mentions)
+         VALUES ($1, $2, $3, $4, $5, $6, chat_mentions($2, $5))
          ON CONFLICT (id) DO NOTHING
-         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version",
+         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                   reply_to, mentions",
         id,
         channel_id,
         seq,
         user_id,
-        text
+        text,
+        reply_to
     )
     .fetch_optional(&mut *tx)
     .await
@@ -102,7 +123,8 @@ pub async fn page_before(
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                reply_to, mentions
            FROM chat_messages WHERE channel_id = $1 AND seq < $2
           ORDER BY seq DESC LIMIT $3",
         channel_id,
@@ -113,7 +135,8 @@ pub async fn page_before(
     .await
 }
 
-/// Replaces a message's text; `version` is the channel's version this change took.
+/// Replaces a message's text (and so its mentions); `version` is the channel's version this
+/// change took.
 pub async fn edit(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -122,9 +145,12 @@ pub async fn edit(
 ) -> Result<Option<MessageRow>, sqlx::Error> {
     sqlx::query_as!(
         MessageRow,
-        "UPDATE chat_messages SET text = $2, updated_at = clock_timestamp(), version = $3
+        "UPDATE chat_messages
+            SET text = $2, updated_at = clock_timestamp(), version = $3,
+                mentions = chat_mentions(channel_id, $2)
           WHERE id = $1 AND NOT deleted
-      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version",
+      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                reply_to, mentions",
         id,
         text,
         version
@@ -143,9 +169,10 @@ pub async fn soft_delete(
     sqlx::query_as!(
         MessageRow,
         "UPDATE chat_messages SET deleted = true, text = '', updated_at = clock_timestamp(),
-                version = $2
+                version = $2, mentions = '{}'
           WHERE id = $1
-      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version",
+      RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                reply_to, mentions",
         id,
         version
     )
@@ -179,6 +206,7 @@ pub struct Sends {
     pub channel_ids: Vec<Uuid>,
     pub user_ids: Vec<Uuid>,
     pub texts: Vec<String>,
+    pub reply_tos: Vec<Option<Uuid>>,
 }
 
 /// Stores a batch of sends in **one statement** (one round trip, one implicit transaction, one
@@ -206,11 +234,11 @@ pub async fn store_batch(
 ) -> Result<Vec<MessageRow>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY
-                AS i(id, channel_id, user_id, text, ord)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $7::uuid[])
+                WITH ORDINALITY AS i(id, channel_id, user_id, text, reply_to, ord)
         ), stored AS (
             SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
-                   m.deleted, m.version
+                   m.deleted, m.version, m.reply_to, m.mentions
               FROM chat_messages m WHERE m.id IN (SELECT id FROM input)
         ), fresh AS (
             SELECT DISTINCT ON (i.id) i.*
@@ -237,13 +265,15 @@ pub async fn store_batch(
              WHERE c.id = n.channel_id AND l.id = c.id
          RETURNING c.id, c.last_seq - n.n AS before
         ), numbered AS (
-            SELECT f.id, f.channel_id, f.user_id, f.text,
+            SELECT f.id, f.channel_id, f.user_id, f.text, f.reply_to,
                    b.before + row_number() OVER (PARTITION BY f.channel_id ORDER BY f.ord) AS seq
               FROM fresh f JOIN bumped b ON b.id = f.channel_id
         ), inserted AS (
-            INSERT INTO chat_messages (id, channel_id, seq, user_id, text)
-            SELECT id, channel_id, seq, user_id, text FROM numbered
-         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version
+            INSERT INTO chat_messages (id, channel_id, seq, user_id, text, reply_to, mentions)
+            SELECT id, channel_id, seq, user_id, text, reply_to, chat_mentions(channel_id, text)
+              FROM numbered
+         RETURNING id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                   reply_to, mentions
         ), read AS (
             UPDATE chat_members me
                SET last_read_seq = greatest(me.last_read_seq, r.seq), last_read_at = now()
@@ -253,7 +283,8 @@ pub async fn store_batch(
         ), ranges AS (
             SELECT (row_number() OVER (ORDER BY channel_id) - 1) / 64 AS chunk,
                    json_build_array(channel_id, min(seq), max(seq)) AS range,
-                   json_agg(json_build_array(id, channel_id, seq, user_id, text, created_at)
+                   json_agg(json_build_array(id, channel_id, seq, user_id, text, created_at,
+                                             reply_to, mentions)
                             ORDER BY seq) AS rows
               FROM inserted GROUP BY channel_id
         ), notices AS (
@@ -272,18 +303,20 @@ pub async fn store_batch(
         )
         SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!", user_id AS "user_id?",
                text AS "text!", created_at AS "created_at!", updated_at AS "updated_at!",
-               deleted AS "deleted!", version AS "version!",
-               (SELECT count(*) FROM notified) AS "notices!"
+               deleted AS "deleted!", version AS "version!", reply_to AS "reply_to?",
+               mentions AS "mentions!", (SELECT count(*) FROM notified) AS "notices!"
           FROM inserted
         UNION ALL
-        SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version, 0
+        SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+               reply_to, mentions, 0
           FROM stored"#,
         &sends.ids,
         &sends.channel_ids,
         &sends.user_ids,
         &sends.texts,
         bus,
-        webhooks
+        webhooks,
+        &sends.reply_tos as &[Option<Uuid>]
     )
     .fetch_all(db)
     .await?;
@@ -299,6 +332,8 @@ pub async fn store_batch(
             updated_at: r.updated_at,
             deleted: r.deleted,
             version: r.version,
+            reply_to: r.reply_to,
+            mentions: r.mentions,
         })
         .collect())
 }
@@ -313,7 +348,7 @@ pub async fn in_ranges(
     sqlx::query_as!(
         MessageRow,
         "SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at, m.updated_at,
-                m.deleted, m.version
+                m.deleted, m.version, m.reply_to, m.mentions
            FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(channel_id, lo, hi)
            JOIN chat_messages m ON m.channel_id = r.channel_id AND m.seq BETWEEN r.lo AND r.hi
           ORDER BY m.channel_id, m.seq",
@@ -339,7 +374,8 @@ pub async fn replay(
         MessageRow,
         r#"SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!",
                   user_id AS "user_id?", text AS "text!", created_at AS "created_at!",
-                  updated_at AS "updated_at!", deleted AS "deleted!", version AS "version!"
+                  updated_at AS "updated_at!", deleted AS "deleted!", version AS "version!",
+                  reply_to AS "reply_to?", mentions AS "mentions!"
              FROM (SELECT m.*, r.ord,
                           sum(octet_length(m.text)) OVER (ORDER BY r.ord, m.seq) AS running
                      FROM unnest($1::uuid[], $2::int8[], $3::int8[])
@@ -372,7 +408,8 @@ pub async fn changed_since(
         MessageRow,
         r#"SELECT m.id AS "id!", m.channel_id AS "channel_id!", m.seq AS "seq!",
                   m.user_id AS "user_id?", m.text AS "text!", m.created_at AS "created_at!",
-                  m.updated_at AS "updated_at!", m.deleted AS "deleted!", m.version AS "version!"
+                  m.updated_at AS "updated_at!", m.deleted AS "deleted!", m.version AS "version!",
+                  m.reply_to AS "reply_to?", m.mentions AS "mentions!"
              FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(channel_id, after, upto)
              CROSS JOIN LATERAL (
                    SELECT * FROM chat_messages m
@@ -388,4 +425,152 @@ pub async fn changed_since(
     )
     .fetch_all(db)
     .await
+}
+
+/// Sets `user`'s reaction `emoji` on a message on or off; whether anything changed (setting
+/// it on twice, or off when it is not there, changes nothing).
+pub async fn set_reaction(
+    tx: &mut PgConnection,
+    message_id: Uuid,
+    user_id: Uuid,
+    emoji: &str,
+    on: bool,
+) -> Result<bool, sqlx::Error> {
+    let changed = if on {
+        sqlx::query!(
+            "INSERT INTO chat_reactions (message_id, emoji, user_id) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            message_id,
+            emoji,
+            user_id
+        )
+        .execute(&mut *tx)
+        .await?
+    } else {
+        sqlx::query!(
+            "DELETE FROM chat_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3",
+            message_id,
+            emoji,
+            user_id
+        )
+        .execute(&mut *tx)
+        .await?
+    };
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Stamps a message with the channel's change version its reactions took.
+pub async fn stamp_version(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE chat_messages SET version = $2 WHERE id = $1",
+        id,
+        version
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The reactions to each of `ids`: per message, per emoji in the order it was first used,
+/// the exact count and the first `MAX_REACTION_USERS` people in the order they reacted.
+pub async fn reactions(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Reaction)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT message_id, emoji, count(*) AS "count!",
+                  (array_agg(user_id ORDER BY created_at, user_id))[1:$2] AS "users!"
+             FROM chat_reactions WHERE message_id = ANY($1)
+            GROUP BY message_id, emoji
+            ORDER BY message_id, min(created_at), emoji"#,
+        ids,
+        MAX_REACTION_USERS as i32
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.message_id,
+                Reaction {
+                    emoji: r.emoji,
+                    count: r.count,
+                    users: r.users,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The messages `ids` as replies quote them: author and the first words, no text once deleted.
+pub async fn quotes(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Quote>, sqlx::Error> {
+    sqlx::query_as!(
+        Quote,
+        r#"SELECT id, seq, user_id AS "user_id?", left(text, $2) AS "text!", deleted
+             FROM chat_messages WHERE id = ANY($1)"#,
+        ids,
+        Quote::MAX_CHARS as i32
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One stored message as members see it: [`views`] of one.
+pub async fn view(db: &PgPool, row: MessageRow) -> Result<Message, sqlx::Error> {
+    let (id, reply_to, reacted) = (row.id, row.reply_to, row.version > 0 && !row.deleted);
+    let mut message = message_view(row);
+    if let Some(original) = reply_to {
+        message.reply_to = quotes(db, &[original]).await?.pop();
+    }
+    if reacted {
+        message.reactions = reactions(db, &[id])
+            .await?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+    }
+    Ok(message)
+}
+
+/// Stored messages as members see them, with what takes queries of their own: the quote of
+/// each reply, and the reactions of each message that ever changed (a reaction stamps the
+/// message's version, so the many never changed cost no query). Order is kept.
+pub async fn views(db: &PgPool, rows: Vec<MessageRow>) -> Result<Vec<Message>, sqlx::Error> {
+    let changed: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.version > 0 && !r.deleted)
+        .map(|r| r.id)
+        .collect();
+    let quoted: Vec<Uuid> = rows.iter().filter_map(|r| r.reply_to).collect();
+    let mut reactions = if changed.is_empty() {
+        Vec::new()
+    } else {
+        reactions(db, &changed).await?
+    };
+    let quotes = if quoted.is_empty() {
+        Vec::new()
+    } else {
+        quotes(db, &quoted).await?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let reply_to = row
+                .reply_to
+                .and_then(|id| quotes.iter().find(|q| q.id == id).cloned());
+            let id = row.id;
+            let mut message = message_view(row);
+            message.reply_to = reply_to;
+            message.reactions = reactions
+                .extract_if(.., |(m, _)| *m == id)
+                .map(|(_, r)| r)
+                .collect();
+            message
+        })
+        .collect())
 }

@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use super::hub::{Frame, Hub};
 use crate::model::event::close;
-use crate::model::{ChannelSummary, Message, ServerEvent};
+use crate::model::{ChannelSummary, ServerEvent};
 use crate::server::bus::{Notice, NoticeRow, BUS};
-use crate::server::db::{self, messages::message_view};
+use crate::server::db::{self, messages::MessageRow};
 use crate::server::lifecycle::Lifecycle;
 
 /// Notices handled together (their rows are loaded in one query).
@@ -191,16 +191,21 @@ async fn deliver(
 }
 
 /// A new message as the notice carried it.
-fn carried((id, channel_id, seq, user_id, text, created_at): NoticeRow) -> Message {
-    Message {
+fn carried(
+    (id, channel_id, seq, user_id, text, created_at, reply_to, mentions): NoticeRow,
+) -> MessageRow {
+    MessageRow {
         id,
         channel_id,
         seq,
         user_id,
         text,
         created_at,
-        edited: false,
+        updated_at: created_at,
         deleted: false,
+        version: 0,
+        reply_to,
+        mentions,
     }
 }
 
@@ -208,7 +213,7 @@ fn carried((id, channel_id, seq, user_id, text, created_at): NoticeRow) -> Messa
 /// by range `(channels, from seqs, to seqs)` when they did not fit.
 #[derive(Default)]
 struct Fresh {
-    carried: Vec<Message>,
+    carried: Vec<MessageRow>,
     ranges: (Vec<Uuid>, Vec<i64>, Vec<i64>),
 }
 
@@ -221,14 +226,18 @@ impl Fresh {
         members: &Members,
         changed: &mut BTreeSet<Uuid>,
     ) -> Result<(), sqlx::Error> {
-        let mut messages = std::mem::take(&mut self.carried);
+        let mut rows = std::mem::take(&mut self.carried);
         let (channels, from, to) = std::mem::take(&mut self.ranges);
         if !channels.is_empty() {
-            let rows = db::messages::in_ranges(pool, &channels, &from, &to).await?;
-            messages.extend(rows.into_iter().map(message_view));
+            rows.extend(db::messages::in_ranges(pool, &channels, &from, &to).await?);
+        }
+        if rows.is_empty() {
+            return Ok(());
         }
         // Ranges loaded and rows carried may interleave within a channel.
-        messages.sort_by_key(|m| (m.channel_id, m.seq));
+        rows.sort_by_key(|m| (m.channel_id, m.seq));
+        // Replies' quotes in one query (none when no reply is among them).
+        let messages = db::messages::views(pool, rows).await?;
         for message in messages {
             let channel_id = message.channel_id;
             changed.insert(channel_id);
@@ -258,10 +267,8 @@ async fn deliver_one(
                 // The change's own version, though the row may show a later one: a client
                 // that resumes from it is sent that later change again rather than miss one.
                 let version = if v > 0 { v } else { row.version };
-                let frame = Frame::new(&ServerEvent::MessageUpdated {
-                    message: message_view(row),
-                    version,
-                });
+                let message = db::messages::view(pool, row).await?;
+                let frame = Frame::new(&ServerEvent::MessageUpdated { message, version });
                 hub.to_users(members.of(&c).iter(), None, &frame);
                 hub.to_channel_streams(c, &frame);
                 changed.insert(c);
@@ -447,6 +454,7 @@ async fn send_added(
             my_last_read_seq: me.last_read_seq,
             others_last_read_seq,
             muted: me.muted,
+            mentions: me.mentions,
             ..base.clone()
         };
         let frame = Frame::new(&ServerEvent::ChannelAdded { channel });
@@ -480,6 +488,7 @@ async fn send_states(pool: &PgPool, hub: &Hub, channels: &Changed) -> Result<(),
                 my_last_read_seq: me.last_read_seq,
                 others_last_read_seq,
                 muted: me.muted,
+                mentions: me.mentions,
             });
             hub.to_users([me.user_id].iter(), None, &frame);
         }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::hub::{Frame, Registration};
 use crate::model::event::{MAX_REPLAY, MAX_REPLAY_BYTES_PER_FRAME};
 use crate::model::{Message, ServerEvent};
-use crate::server::db::{self, messages::message_view};
+use crate::server::db;
 use crate::server::error::ServerError;
 use crate::server::extract::{ApiQuery, ClientAddress};
 use crate::server::lifecycle::Lifecycle;
@@ -141,7 +141,7 @@ impl Feed {
         // Cut short by either bound, or not: ask again once these are sent (an empty answer
         // ends the catching up).
         self.more = !rows.is_empty();
-        self.backlog = rows.into_iter().map(message_view).collect();
+        self.backlog = db::messages::views(&self.pool, rows).await?.into();
         Ok(())
     }
 

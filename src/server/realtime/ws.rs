@@ -28,7 +28,7 @@ use crate::model::{ApiError, ClientEvent, Cursor, ErrorCode, MessageText, Server
 use crate::server::auth::{self, Viewer};
 use crate::server::bus::Notice;
 use crate::server::chat;
-use crate::server::db::{self, messages::message_view};
+use crate::server::db;
 use crate::server::error::ServerError;
 use crate::server::extract::ClientAddress;
 use crate::server::limits::{Action, SocketSlot};
@@ -549,6 +549,7 @@ impl Connection {
                 MAX_REPLAY_BYTES_PER_FRAME,
             )
             .await?;
+            let versions_of: HashMap<Uuid, i64> = rows.iter().map(|r| (r.id, r.version)).collect();
             // A range cut short by the byte budget is reset instead: all of it, or none.
             let mut rows = rows.into_iter().peekable();
             for (channel, from, to) in ranges {
@@ -557,11 +558,11 @@ impl Connection {
                     messages.push(row);
                 }
                 if messages.len() as i64 == to - from + 1 {
-                    for row in messages {
-                        self.emit(&ServerEvent::Message {
-                            version: row.version,
-                            message: message_view(row),
-                        });
+                    for message in db::messages::views(&self.state.pool, messages).await? {
+                        // A message's version is the last change it shows (a reaction, an
+                        // edit): the event carries it, so the cursor moves past it.
+                        let version = versions_of.get(&message.id).copied().unwrap_or(0);
+                        self.emit(&ServerEvent::Message { version, message });
                     }
                 } else {
                     resets.push(channel);
@@ -634,15 +635,15 @@ impl Connection {
             }
             *budget -= events;
             let mut meta_sent = false;
-            for row in mine {
-                if let Some(meta) = meta.filter(|m| !meta_sent && m.meta_version < row.version) {
+            let versions: Vec<i64> = mine.iter().map(|r| r.version).collect();
+            let views =
+                db::messages::views(&self.state.pool, mine.into_iter().cloned().collect()).await?;
+            for (message, version) in views.into_iter().zip(versions) {
+                if let Some(meta) = meta.filter(|m| !meta_sent && m.meta_version < version) {
                     self.emit_meta(meta);
                     meta_sent = true;
                 }
-                self.emit(&ServerEvent::MessageUpdated {
-                    version: row.version,
-                    message: message_view(row.clone()),
-                });
+                self.emit(&ServerEvent::MessageUpdated { version, message });
             }
             if let Some(meta) = meta.filter(|_| !meta_sent) {
                 self.emit_meta(meta);
@@ -662,7 +663,7 @@ impl Connection {
 
     /// Queues the send with the writer and answers `ack`/`nack` through this connection's own
     /// queue once stored, without holding up the frames that follow.
-    async fn send(&mut self, id: Uuid, channel_id: Uuid, text: &str) {
+    async fn send(&mut self, id: Uuid, channel_id: Uuid, text: &str, reply_to: Option<Uuid>) {
         let nack = |error: ApiError| ServerEvent::Nack { id, error };
         let text = match MessageText::parse(text) {
             Ok(text) => text,
@@ -671,6 +672,11 @@ impl Connection {
         if let Err(limited) = self.state.limits.send(self.user.id) {
             return self.emit(&nack(ApiError::from(limited)));
         }
+        if let Some(original) = reply_to {
+            if let Err(e) = chat::check_reply(&self.state.pool, channel_id, original).await {
+                return self.emit(&nack(ApiError::from(e)));
+            }
+        }
         // The message ends the typing; the next keystroke may announce it again at once.
         self.last_typing = None;
         let draft = Draft {
@@ -678,6 +684,7 @@ impl Connection {
             channel_id,
             user_id: self.user.id,
             text,
+            reply_to,
         };
         let pending = match self.state.realtime.writer.enqueue(draft).await {
             Ok(pending) => pending,
@@ -698,6 +705,12 @@ impl Connection {
             };
             to_self.offer(&Frame::new(&event));
         });
+    }
+
+    /// Sets my reaction; members (this connection too) get the change as `message_updated`.
+    async fn react(&mut self, message_id: Uuid, emoji: &str, on: bool) -> Result<(), ServerError> {
+        chat::react(&self.state, &self.user, message_id, emoji, on).await?;
+        Ok(())
     }
 
     async fn typing(&mut self, channel_id: Uuid) -> Result<(), ServerError> {

@@ -125,7 +125,7 @@ async fn connection(bare: Arc<Bare>, user: Uuid, mut socket: WebSocket) {
                         let ready = ServerEvent::Ready { version: 1, user_id: user, presence: vec![], blocked: vec![] };
                         let _ = to_me.try_send(frame(&ready));
                     }
-                    Ok(ClientEvent::Send { id, channel_id, text }) => {
+                    Ok(ClientEvent::Send { id, channel_id, text, .. }) => {
                         broadcast(&bare, user, id, channel_id, text, &to_me);
                     }
                     _ => {}
@@ -168,6 +168,9 @@ fn broadcast(
         created_at: Utc::now(),
         edited: false,
         deleted: false,
+        reply_to: None,
+        mentions: Vec::new(),
+        reactions: Vec::new(),
     };
     let event = frame(&ServerEvent::Message {
         message: message.clone(),

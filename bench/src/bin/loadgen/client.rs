@@ -183,6 +183,7 @@ fn send_frame(recorder: &Recorder, channel_id: Uuid) -> Message {
         id: Uuid::new_v4(),
         channel_id,
         text: recorder.stamp(),
+        reply_to: None,
     };
     // Plain data: serializing cannot fail.
     Message::text(serde_json::to_string(&event).unwrap_or_default())
