@@ -333,10 +333,10 @@ fn MessageItem(
                     view! { <Editor client channel_id id text=text.clone() editing /> }.into_any()
                 } else {
                     view! {
-                        <p class="parley-message-text">
+                        <div class="parley-message-text">
                             <MessageText text=text.clone() />
                             {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
-                        </p>
+                        </div>
                     }
                         .into_any()
                 }
@@ -403,9 +403,9 @@ fn SystemMessage(message: crate::model::Message, time: String, datetime: String)
                 view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
             } else {
                 view! {
-                    <p class="parley-message-text">
+                    <div class="parley-message-text">
                         <MessageText text=message.text.clone() />
-                    </p>
+                    </div>
                 }
                     .into_any()
             }}
