@@ -733,6 +733,32 @@ mod tests {
         assert!(!parse(&nested).is_empty());
     }
 
+    /// Every text of up to five characters from an alphabet of markers parses (no panic), and
+    /// its plain form keeps only characters of the text, in their order.
+    #[test]
+    fn every_short_marker_text_parses() {
+        let alphabet = ['*', '`', '>', '-', ' ', '\n', 'h', '<', 'x'];
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            for text in &longer {
+                let shown = plain(text, &[]);
+                let mut rest = text.chars().filter(|c| !c.is_whitespace());
+                assert!(
+                    shown
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .all(|c| rest.any(|r| r == c)),
+                    "{text:?} shows {shown:?}"
+                );
+            }
+            texts = longer;
+        }
+    }
+
     #[test]
     fn plain_drops_markers_and_names_people() {
         let people = [person(1, "Ann")];
