@@ -321,6 +321,9 @@ fn MessageItem(
     let mentions_me = !mine && !message.deleted && message.mentions_user(me);
     // Tokens (`<@id>`) read as "@Name" wherever people see or edit the text.
     let text = with_names(&message.text, &people);
+    // Rendered from the stored text: mentions become "@Name" elements there.
+    let stored_text = message.text.clone();
+    let text_people = people.clone();
     let (deleted, edited) = (message.deleted, message.edited);
     let quote = message
         .reply_to
@@ -365,10 +368,10 @@ fn MessageItem(
                     view! { <Editor client channel_id id text=text.clone() editing people=people.clone() /> }.into_any()
                 } else {
                     view! {
-                        <p class="parley-message-text">
-                            <MessageText text=text.clone() />
+                        <div class="parley-message-text">
+                            <MessageText text=stored_text.clone() people=text_people.clone() />
                             {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
-                        </p>
+                        </div>
                     }
                         .into_any()
                 }
@@ -458,9 +461,9 @@ fn SystemMessage(message: crate::model::Message, time: String, datetime: String)
                 view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
             } else {
                 view! {
-                    <p class="parley-message-text">
+                    <div class="parley-message-text">
                         <MessageText text=message.text.clone() />
-                    </p>
+                    </div>
                 }
                     .into_any()
             }}
