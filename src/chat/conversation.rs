@@ -1,8 +1,9 @@
 //! The open conversation: heading with its actions (mute, a group's members, blocking the other
-//! person of a 1:1), message log (infinite scroll up), message actions (reply, react, edit,
-//! delete, report; blocked people's messages collapsed; messages that mention me highlighted)
-//! and the composer (reply bar, mention list), whose unsent text (`Drafts`) survives hydration
-//! and the composer being rebuilt.
+//! person of a 1:1), message log (infinite scroll up; opened at "New messages" above the first
+//! unread message; "Jump to latest"), message actions (reply, react, edit, delete, report;
+//! blocked people's messages collapsed; messages that mention me highlighted) and the composer
+//! (reply bar, mention list), whose unsent text (`Drafts`) survives hydration, the composer
+//! being rebuilt and (stored by the client) a reload.
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,8 +35,22 @@ const GROUP_SECONDS: i64 = 5 * 60;
 /// How close to the top (in pixels) the log must be scrolled to load older messages.
 const LOAD_OLDER_AT: i32 = 80;
 
+/// Within this many pixels of the bottom the log follows new messages, and "Jump to latest"
+/// stays hidden.
+const FOLLOW_WITHIN: i32 = 120;
+
+/// At most this many older pages (of 50) are loaded on opening to reach the first unread
+/// message; past them the log opens at the oldest loaded one.
+const FIRST_UNREAD_PAGES: u8 = 10;
+
+/// Room left above the "New messages" line when the log lands on it (pixels).
+const LANDING_MARGIN: i32 = 8;
+
 #[component]
 pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl IntoView {
+    // What was unread when the open conversation was opened: kept while it stays open, even
+    // if its view is rebuilt; taken again each time a conversation is opened.
+    let opened = StoredValue::new(None::<(Uuid, Option<UnreadFrom>)>);
     move || match active.get() {
         None => view! {
             <section class="parley-conversation parley-empty-state">
@@ -44,6 +59,7 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
         }
         .into_any(),
         Some(id) => {
+            opened.set_value(None);
             // Only whether the channel is known matters here: the open channel must not be
             // rebuilt each time its summary changes (a new message, a read mark).
             let known = Memo::new(move |_| {
@@ -65,7 +81,7 @@ pub fn Conversation(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> i
             let missing = move || id.is_none_or(|id| client.missing.with(|m| m.contains(&id)));
             view! {
                 {move || match (known.get(), client.list_state.get()) {
-                    (Some(channel), _) => view! { <OpenChannel client channel /> }.into_any(),
+                    (Some(channel), _) => view! { <OpenChannel client channel opened /> }.into_any(),
                     (None, ListState::Loading) => view! { <LoadingChannel channel=id /> }.into_any(),
                     (None, ListState::Ready) if !missing() => {
                         view! { <LoadingChannel channel=id /> }.into_any()
@@ -91,9 +107,65 @@ struct Row {
     grouped: bool,
     /// My newest stored message in a 1:1 that the other person has read.
     seen: bool,
+    /// The first message that was unread when the conversation was opened: "New messages"
+    /// goes above it.
+    first_unread: bool,
 }
 
-fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
+/// The unread messages when a conversation was opened: those after `read` (my read mark
+/// then) up to `last` (its newest message then). Fixed while it stays open, so the "New
+/// messages" line does not move as the read mark does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct UnreadFrom {
+    read: i64,
+    last: i64,
+}
+
+impl UnreadFrom {
+    /// `None` when nothing was unread.
+    fn of(channel: &ChannelSummary) -> Option<Self> {
+        (channel.unread > 0 && channel.last_seq > channel.my_last_read_seq).then_some(Self {
+            read: channel.my_last_read_seq,
+            last: channel.last_seq,
+        })
+    }
+
+    /// Whether the log holds every message after the read mark (else older pages are needed
+    /// before the first unread one is known).
+    fn loaded_in(&self, log: &ChannelLog) -> bool {
+        let oldest = log
+            .messages
+            .iter()
+            .find(|m| m.delivery == Delivery::Sent)
+            .map(|m| m.message.seq);
+        log.loaded && (!log.has_more || oldest.is_some_and(|seq| seq <= self.read + 1))
+    }
+
+    /// The first of them that counts as unread (someone else's, not a system message, not
+    /// deleted), once the log holds it.
+    fn first_in(&self, log: &ChannelLog, me: Uuid) -> Option<Uuid> {
+        if !self.loaded_in(log) {
+            return None;
+        }
+        log.messages
+            .iter()
+            .find(|m| {
+                m.delivery == Delivery::Sent
+                    && (self.read + 1..=self.last).contains(&m.message.seq)
+                    && m.message.user_id.is_some_and(|author| author != me)
+                    && !m.message.deleted
+            })
+            .map(|m| m.message.id)
+    }
+}
+
+fn rows(
+    log: &ChannelLog,
+    channel: &ChannelSummary,
+    me: Uuid,
+    unread: Option<UnreadFrom>,
+) -> Vec<Row> {
+    let first_unread = unread.and_then(|u| u.first_in(log, me));
     let seen_seq = match channel.kind {
         ChannelKind::Dm => log
             .messages
@@ -122,19 +194,33 @@ fn rows(log: &ChannelLog, channel: &ChannelSummary, me: Uuid) -> Vec<Row> {
                 message: m.clone(),
                 grouped,
                 seen,
+                first_unread: first_unread == Some(m.message.id),
             }
         })
         .collect()
 }
 
 #[component]
-fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
+fn OpenChannel(
+    client: ChatClient,
+    channel: Uuid,
+    opened: StoredValue<Option<(Uuid, Option<UnreadFrom>)>>,
+) -> impl IntoView {
     let me = client.me_id();
     let summary = Memo::new(move |_| {
         client
             .channels
             .with(|list| list.iter().find(|c| c.id == channel).cloned())
     });
+    // Taken before the effects below mark the channel read.
+    let unread = match opened.get_value() {
+        Some((id, unread)) if id == channel => unread,
+        _ => {
+            let unread = summary.with_untracked(|s| s.as_ref().and_then(UnreadFrom::of));
+            opened.set_value(Some((channel, unread)));
+            unread
+        }
+    };
     let log = client.log(channel);
     let log_ref = NodeRef::<html::Div>::new();
     // Distance from the bottom of the log, measured at every scroll: restores the position
@@ -143,6 +229,20 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
     let first_id = StoredValue::new(None::<Uuid>);
     People::provide(summary);
     Refocus::provide();
+    // Scrolled up away from the newest messages: "Jump to latest" shows.
+    let away = RwSignal::new(false);
+    // Opened with unread messages: older pages it may still load to reach the first of them
+    // before landing there, once. `None`: landed (or nothing was unread), the log then
+    // behaves as usual, so it never scrolls back by itself.
+    let landing = StoredValue::new(unread.map(|_| FIRST_UNREAD_PAGES));
+    let measure = move |el: &web_sys::HtmlDivElement| {
+        let distance = el.scroll_height() - el.client_height() - el.scroll_top();
+        from_bottom.set_value(distance);
+        let up = distance > FOLLOW_WITHIN;
+        if away.get_untracked() != up {
+            away.set(up);
+        }
+    };
 
     Effect::new(move |_| client.open(channel));
     // Keep the channel read while it is open and new messages arrive.
@@ -151,18 +251,42 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
             client.mark_read(channel);
         }
     });
-    // After the log changes: keep the reader's place when history is prepended, otherwise
+    // After the log changes: first land on the first unread message (loading the older pages
+    // it is in); afterwards keep the reader's place when history is prepended, otherwise
     // follow the newest message if the reader was at the bottom.
     Effect::new(move |_| {
-        let first = log.with(|l| l.messages.first().map(|m| m.message.id));
+        let (first, loaded, loading_older) = log.with(|l| {
+            (
+                l.messages.first().map(|m| m.message.id),
+                l.loaded,
+                l.loading_older,
+            )
+        });
         let prepended = first_id.get_value().is_some() && first != first_id.get_value();
         first_id.set_value(first);
         let Some(el) = log_ref.get() else { return };
+        if let Some(pages) = landing.get_value() {
+            if !loaded || loading_older {
+                return;
+            }
+            let reached = unread.is_none_or(|u| log.with(|l| u.loaded_in(l)));
+            if !reached && pages > 0 {
+                landing.set_value(Some(pages - 1));
+                client.load_older(channel);
+                return;
+            }
+            landing.set_value(None);
+            request_animation_frame(move || {
+                land_on_first_unread(&el, reached);
+                measure(&el);
+            });
+            return;
+        }
         let keep = from_bottom.get_value();
         request_animation_frame(move || {
             if prepended {
                 el.set_scroll_top(el.scroll_height() - el.client_height() - keep);
-            } else if keep < 120 {
+            } else if keep < FOLLOW_WITHIN {
                 el.set_scroll_top(el.scroll_height());
             }
         });
@@ -172,10 +296,16 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
 
     let on_scroll = move |_| {
         if let Some(el) = log_ref.get() {
-            from_bottom.set_value(el.scroll_height() - el.client_height() - el.scroll_top());
+            measure(&el);
             if el.scroll_top() < LOAD_OLDER_AT {
                 client.load_older(channel);
             }
+        }
+    };
+    let jump_to_latest = move |_| {
+        if let Some(el) = log_ref.get() {
+            el.set_scroll_top(el.scroll_height());
+            measure(&el);
         }
     };
 
@@ -226,6 +356,7 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
                     {peer.map(|user| view! { <BlockButton user /> })}
                 </div>
             </header>
+            <div class="parley-log-frame">
             <div class="parley-log" role="log" aria-label="Messages" node_ref=log_ref on:scroll=on_scroll>
                 {move || {
                     log.with(|l| {
@@ -252,20 +383,49 @@ fn OpenChannel(client: ChatClient, channel: Uuid) -> impl IntoView {
                     <For
                         each=move || {
                             let rows = summary
-                                .with(|s| s.as_ref().map(|s| log.with(|l| rows(l, s, me))))
+                                .with(|s| s.as_ref().map(|s| log.with(|l| rows(l, s, me, unread))))
                                 .unwrap_or_default();
                             rows
                         }
                         key=|row| row.clone()
                         let:row
                     >
+                        {row.first_unread.then(|| view! {
+                            <li class="parley-new-messages" role="separator" aria-label="New messages">
+                                "New messages"
+                            </li>
+                        })}
                         <MessageItem client row=row.clone() me summary />
                     </For>
                 </ol>
             </div>
+            <Show when=move || away.get()>
+                <button type="button" class="parley-jump" on:click=jump_to_latest>
+                    "Jump to latest"
+                </button>
+            </Show>
+            </div>
             <p class="parley-typing" aria-live="polite">{typing_line}</p>
             <Composer client=Some(client) channel />
         </section>
+    }
+}
+
+/// Scrolls the log so the "New messages" line is near its top. Without the line: to the
+/// oldest loaded message when the first unread one was too far back (`reached` false), else
+/// (nothing counts as unread any more) to the newest.
+fn land_on_first_unread(log: &web_sys::HtmlDivElement, reached: bool) {
+    use leptos::wasm_bindgen::JsCast;
+    let line = log
+        .query_selector(".parley-new-messages")
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+    match line {
+        // The log is the line's offset parent (it is positioned).
+        Some(line) => log.set_scroll_top(line.offset_top() - LANDING_MARGIN),
+        None if reached => log.set_scroll_top(log.scroll_height()),
+        None => log.set_scroll_top(0),
     }
 }
 
@@ -285,6 +445,7 @@ fn MessageItem(
             },
         grouped,
         seen,
+        ..
     } = row;
     let time = super::time::clock(message.created_at);
     let datetime = message.created_at.to_rfc3339();
@@ -321,6 +482,9 @@ fn MessageItem(
     let mentions_me = !mine && !message.deleted && message.mentions_user(me);
     // Tokens (`<@id>`) read as "@Name" wherever people see or edit the text.
     let text = with_names(&message.text, &people);
+    // Rendered from the stored text: mentions become "@Name" elements there.
+    let stored_text = message.text.clone();
+    let text_people = people.clone();
     let (deleted, edited) = (message.deleted, message.edited);
     let quote = message
         .reply_to
@@ -365,10 +529,10 @@ fn MessageItem(
                     view! { <Editor client channel_id id text=text.clone() editing people=people.clone() /> }.into_any()
                 } else {
                     view! {
-                        <p class="parley-message-text">
-                            <MessageText text=text.clone() />
+                        <div class="parley-message-text">
+                            <MessageText text=stored_text.clone() people=text_people.clone() />
                             {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
-                        </p>
+                        </div>
                     }
                         .into_any()
                 }
@@ -458,9 +622,9 @@ fn SystemMessage(message: crate::model::Message, time: String, datetime: String)
                 view! { <p class="parley-message-text parley-deleted">"Message deleted"</p> }.into_any()
             } else {
                 view! {
-                    <p class="parley-message-text">
+                    <div class="parley-message-text">
                         <MessageText text=message.text.clone() />
-                    </p>
+                    </div>
                 }
                     .into_any()
             }}
@@ -657,6 +821,7 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             Ok(()) => {
                 el.set_value("");
                 drafts.set_text(channel, String::new());
+                client.save_draft(channel, "");
                 error.set(None);
                 picker.close(false);
                 if let Some(replies) = replies {
@@ -667,16 +832,23 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
         }
     };
     // Once in the page: text already in the box (typed before hydration) is kept as the draft;
-    // an empty box takes the draft an earlier composer of this channel left, its focus, and
-    // the send asked for there.
+    // an empty box takes the draft an earlier composer of this channel left (else, with a
+    // client, the one stored by an earlier page: effects run only in the browser, so the
+    // server-rendered box stays empty), its focus, and the send asked for there.
     Effect::new(move |_| {
         let Some(el) = text.get() else { return };
         untrack(move || {
             let typed = el.value();
             if !typed.is_empty() {
                 drafts.set_text(channel, typed);
-            } else if let Some(saved) = drafts.text(channel) {
+            } else if let Some(saved) = drafts
+                .text(channel)
+                .or_else(|| client.and_then(|c| c.saved_draft(channel)))
+            {
                 el.set_value(&saved);
+            }
+            if let Some(client) = client {
+                client.save_draft(channel, &el.value());
             }
             let box_node: &web_sys::Node = &el;
             let active = document().active_element();
@@ -724,8 +896,11 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
                 on:input=move |ev| {
                     picker.read();
                     let typed = event_target_value(&ev);
-                    if let Some(client) = client.filter(|_| !typed.trim().is_empty()) {
-                        client.typed(channel);
+                    if let Some(client) = client {
+                        if !typed.trim().is_empty() {
+                            client.typed(channel);
+                        }
+                        client.save_draft(channel, &typed);
                     }
                     drafts.set_text(channel, typed);
                 }
@@ -825,5 +1000,141 @@ fn describe(presence: &Presence, now: DateTime<Utc>) -> String {
         1..60 => format!("last seen {minutes} min ago"),
         60..1440 => format!("last seen {} h ago", minutes / 60),
         _ => format!("last seen on {}", super::time::day_month(seen)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Message;
+
+    fn message(seq: i64, author: Option<Uuid>) -> LocalMessage {
+        LocalMessage {
+            message: Message {
+                id: Uuid::new_v4(),
+                channel_id: Uuid::nil(),
+                seq,
+                user_id: author,
+                text: format!("message {seq}"),
+                created_at: DateTime::from_timestamp(1_800_000_000 + seq, 0).unwrap_or_default(),
+                edited: false,
+                deleted: false,
+                reply_to: None,
+                mentions: Vec::new(),
+                reactions: Vec::new(),
+            },
+            delivery: Delivery::Sent,
+            refusal: None,
+        }
+    }
+
+    fn log(messages: Vec<LocalMessage>, has_more: bool) -> ChannelLog {
+        ChannelLog {
+            messages,
+            has_more,
+            loaded: true,
+            ..ChannelLog::default()
+        }
+    }
+
+    fn summary(unread: i64, my_last_read_seq: i64, last_seq: i64) -> ChannelSummary {
+        ChannelSummary {
+            id: Uuid::nil(),
+            kind: ChannelKind::Dm,
+            name: None,
+            members: Vec::new(),
+            created_at: DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+            last_message_at: None,
+            last_seq,
+            last_message: None,
+            unread,
+            my_last_read_seq,
+            others_last_read_seq: 0,
+            muted: false,
+            mentions: 0,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn nothing_unread_means_no_line() {
+        assert_eq!(UnreadFrom::of(&summary(0, 4, 4)), None);
+        // My own messages after my read mark are not unread.
+        assert_eq!(UnreadFrom::of(&summary(0, 2, 4)), None);
+        assert_eq!(
+            UnreadFrom::of(&summary(2, 2, 4)),
+            Some(UnreadFrom { read: 2, last: 4 })
+        );
+    }
+
+    #[test]
+    fn the_line_goes_above_the_first_message_of_someone_else_after_the_read_mark() {
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let messages = vec![
+            message(1, Some(other)),
+            message(2, Some(me)),
+            message(3, Some(me)),
+            message(4, None),
+            message(5, Some(other)),
+            message(6, Some(other)),
+        ];
+        let expected = messages[4].message.id;
+        let unread = UnreadFrom { read: 2, last: 6 };
+        assert_eq!(unread.first_in(&log(messages, false), me), Some(expected));
+    }
+
+    #[test]
+    fn messages_that_arrive_later_or_were_deleted_do_not_move_it() {
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut deleted = message(3, Some(other));
+        deleted.message.deleted = true;
+        let messages = vec![message(2, Some(other)), deleted, message(4, Some(other))];
+        let fourth = messages[2].message.id;
+        // Opened when 3 was the newest (and unread), since deleted: the line is at 4 only if
+        // 4 was there when the conversation was opened.
+        assert_eq!(
+            UnreadFrom { read: 2, last: 3 }.first_in(&log(messages.clone(), false), me),
+            None
+        );
+        assert_eq!(
+            UnreadFrom { read: 2, last: 4 }.first_in(&log(messages, false), me),
+            Some(fourth)
+        );
+    }
+
+    #[test]
+    fn the_first_unread_message_must_be_loaded_first() {
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let newest_page: Vec<_> = (51..=100).map(|seq| message(seq, Some(other))).collect();
+        let unread = UnreadFrom {
+            read: 30,
+            last: 100,
+        };
+        let partial = log(newest_page.clone(), true);
+        assert!(!unread.loaded_in(&partial));
+        assert_eq!(unread.first_in(&partial, me), None);
+
+        // Once the page holding 31 is there, it is the first.
+        let mut both: Vec<_> = (1..=50).map(|seq| message(seq, Some(other))).collect();
+        let thirty_first = both[30].message.id;
+        both.extend(newest_page);
+        let full = log(both, false);
+        assert!(unread.loaded_in(&full));
+        assert_eq!(unread.first_in(&full, me), Some(thirty_first));
+
+        // Or when the read mark is right before the oldest loaded message.
+        assert!(UnreadFrom {
+            read: 50,
+            last: 100
+        }
+        .loaded_in(&partial));
+    }
+
+    #[test]
+    fn an_unloaded_log_has_no_line_yet() {
+        let other = Uuid::new_v4();
+        let mut unloaded = log(vec![message(1, Some(other))], false);
+        unloaded.loaded = false;
+        assert!(!UnreadFrom { read: 0, last: 1 }.loaded_in(&unloaded));
     }
 }

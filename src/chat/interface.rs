@@ -140,7 +140,7 @@ fn preview(channel: &ChannelSummary, me: Uuid) -> String {
     let text = if message.deleted {
         "Message deleted".to_owned()
     } else {
-        crate::model::format::with_names(&message.text, &channel.members).replace('\n', " ")
+        crate::model::format::plain(&message.text, &channel.members)
     };
     let mut preview = if who.is_empty() {
         text

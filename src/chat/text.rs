@@ -1,74 +1,81 @@
-//! Message text as people see it: plain text (never HTML), with web addresses made into links.
+//! Message text as people see it: the safe formatting subset (`model::format`) rendered as
+//! elements, never as HTML; links open in a new tab, mentions show the member's name.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    Text(String),
-    Link(String),
-}
+use crate::model::format::{mention_name, parse, Block, Inline};
+use crate::model::User;
 
-/// Splits text into plain runs and `http(s)://` links (trailing punctuation stays text).
-pub fn segments(text: &str) -> Vec<Segment> {
-    let mut out: Vec<Segment> = Vec::new();
-    let push_text = |out: &mut Vec<Segment>, s: &str| match out.last_mut() {
-        Some(Segment::Text(run)) => run.push_str(s),
-        _ if !s.is_empty() => out.push(Segment::Text(s.to_owned())),
-        _ => {}
-    };
-    for piece in text.split_inclusive(char::is_whitespace) {
-        let word = piece.trim_end_matches(char::is_whitespace);
-        let is_link =
-            (word.starts_with("https://") || word.starts_with("http://")) && word.len() > 8;
-        if !is_link {
-            push_text(&mut out, piece);
-            continue;
-        }
-        let url = word.trim_end_matches(['.', ',', ')', '!', '?', ';', ':', '\'', '"']);
-        out.push(Segment::Link(url.to_owned()));
-        push_text(&mut out, &piece[url.len()..]);
-    }
-    out
-}
-
+/// A message's text. One paragraph renders as its inline content (so what follows it, like
+/// "(edited)", stays on its line); more blocks render as `p`, `pre`, `blockquote` and `ul`, so
+/// the parent must be a `div`, not a `p`. `people` name the mentions ("@someone" without).
 #[component]
-pub fn MessageText(text: String) -> impl IntoView {
-    segments(&text)
+pub fn MessageText(text: String, #[prop(optional)] people: Option<Arc<[User]>>) -> impl IntoView {
+    let people = people.unwrap_or_else(|| Arc::from([]));
+    let mut blocks = parse(&text);
+    if let [Block::Paragraph(inlines)] = blocks.as_mut_slice() {
+        return inline_views(std::mem::take(inlines), &people).into_any();
+    }
+    blocks
         .into_iter()
-        .map(|segment| match segment {
-            Segment::Text(text) => text.into_any(),
-            Segment::Link(url) => {
-                let href = url.clone();
-                view! {
-                    <a href=href target="_blank" rel="noopener noreferrer">
-                        {url}
-                    </a>
-                }
-                .into_any()
-            }
-        })
+        .map(|block| block_view(block, &people))
         .collect_view()
+        .into_any()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn links_are_found_and_punctuation_is_left_out() {
-        assert_eq!(
-            segments("see https://example.com/a?b=1, ok"),
-            vec![
-                Segment::Text("see ".into()),
-                Segment::Link("https://example.com/a?b=1".into()),
-                Segment::Text(", ok".into()),
-            ]
-        );
+fn block_view(block: Block, people: &[User]) -> AnyView {
+    match block {
+        Block::Paragraph(inlines) => view! { <p>{inline_views(inlines, people)}</p> }.into_any(),
+        Block::Code(code) => view! {
+            <pre>
+                <code>{code}</code>
+            </pre>
+        }
+        .into_any(),
+        Block::Quote(blocks) => {
+            let inner = blocks
+                .into_iter()
+                .map(|block| block_view(block, people))
+                .collect_view();
+            view! { <blockquote>{inner}</blockquote> }.into_any()
+        }
+        Block::List(items) => {
+            let items = items
+                .into_iter()
+                .map(|item| view! { <li>{inline_views(item, people)}</li> })
+                .collect_view();
+            view! { <ul>{items}</ul> }.into_any()
+        }
     }
+}
 
-    #[test]
-    fn markup_and_other_schemes_stay_text() {
-        let text = "<img src=x onerror=alert(1)> javascript:alert(1) http://";
-        assert_eq!(segments(text), vec![Segment::Text(text.into())]);
+fn inline_views(inlines: Vec<Inline>, people: &[User]) -> Vec<AnyView> {
+    inlines
+        .into_iter()
+        .map(|inline| inline_view(inline, people))
+        .collect()
+}
+
+fn inline_view(inline: Inline, people: &[User]) -> AnyView {
+    match inline {
+        Inline::Text(text) => text.into_any(),
+        Inline::Strong(inner) => {
+            view! { <strong>{inline_views(inner, people)}</strong> }.into_any()
+        }
+        Inline::Em(inner) => view! { <em>{inline_views(inner, people)}</em> }.into_any(),
+        Inline::Code(code) => view! { <code>{code}</code> }.into_any(),
+        // The parser makes links of http, https and mailto addresses only.
+        Inline::Link { href, text } => view! {
+            <a href=href target="_blank" rel="noopener noreferrer">
+                {text}
+            </a>
+        }
+        .into_any(),
+        Inline::Mention(user) => {
+            view! { <span class="parley-mention">{mention_name(user, people)}</span> }.into_any()
+        }
+        Inline::LineBreak => view! { <br /> }.into_any(),
     }
 }

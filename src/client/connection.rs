@@ -1,14 +1,15 @@
 //! The client's live connection: opens the WebSocket, says `hello` with a cursor per loaded
 //! channel (the server replays what was missed), reconnects with exponential backoff and
 //! jitter, watches for silence, follows the browser's online/offline events, and sends the
-//! outbox one message at a time. Does nothing during server rendering.
+//! outbox one message at a time (restored from storage when the page opens). Does nothing
+//! during server rendering.
 
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::ChatClient;
+use super::{ChatClient, Delivery};
 use crate::model::event::{MAX_CURSORS, PROTOCOL_VERSION};
-use crate::model::{ClientEvent, Cursor};
+use crate::model::{ClientEvent, Cursor, Message};
 
 /// What the user sees of the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +71,50 @@ impl ChatClient {
     pub fn connect(&self) {
         #[cfg(feature = "hydrate")]
         {
+            self.restore_outbox();
             self.watch();
             self.open_socket();
+        }
+    }
+
+    /// Puts a message at the end of the outbox, and in storage until it is settled, then sends
+    /// what is next.
+    pub(super) fn enqueue(&self, message: Message) {
+        self.store_queued(&message);
+        self.outbox.update_value(|o| o.queue.push_back(message));
+        self.flush_outbox();
+    }
+
+    /// Takes in what earlier pages queued and never saw settled (closed while offline): shown
+    /// pending in their logs, sent once the socket is ready. Another open tab of the same
+    /// person may send them too: the server stores an id once, and logs merge by id.
+    fn restore_outbox(&self) {
+        for message in self.stored_queue() {
+            let queued = self
+                .outbox
+                .with_value(|o| o.queue.iter().any(|m| m.id == message.id));
+            if queued {
+                continue;
+            }
+            self.log(message.channel_id)
+                .update(|l| l.upsert(message.clone(), Delivery::Pending));
+            self.outbox.update_value(|o| o.queue.push_back(message));
+        }
+    }
+
+    /// One of my queued messages arrived stored (sent by another tab that had it too): no need
+    /// to send it again, unless it is on the wire already (its acknowledgement settles it).
+    pub(super) fn stored_elsewhere(&self, id: Uuid) {
+        let mut dropped = false;
+        self.outbox.update_value(|o| {
+            let on_wire = o.in_flight.is_some_and(|(sent, _)| sent == id);
+            if let Some(at) = o.queue.iter().position(|m| m.id == id).filter(|_| !on_wire) {
+                o.queue.remove(at);
+                dropped = true;
+            }
+        });
+        if dropped {
+            self.forget_queued(id);
         }
     }
 

@@ -109,6 +109,9 @@ impl ChatClient {
         }
         if let Some(author) = message.user_id {
             self.stopped_typing(message.channel_id, author);
+            if author == self.me_id() {
+                self.stored_elsewhere(message.id);
+            }
         }
         self.note_message(&message);
     }
@@ -142,6 +145,8 @@ impl ChatClient {
 
     /// The server answered a send: stored, or refused ("Failed to send" + "Retry").
     fn settled(&self, id: Uuid, outcome: Result<Message, ApiError>) {
+        // Stored or finally refused: either way never sent again, by this page or the next.
+        self.forget_queued(id);
         let mut queued = None;
         self.outbox.update_value(|o| {
             if o.in_flight.is_some_and(|(sent, _)| sent == id) {

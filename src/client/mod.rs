@@ -16,6 +16,7 @@ mod events;
 mod manage;
 #[cfg(feature = "hydrate")]
 mod socket;
+mod storage;
 mod token;
 
 pub use token::{TokenFuture, TokenProvider};
@@ -164,7 +165,8 @@ pub enum ListState {
 
 /// Messages waiting to be sent, oldest first; the first is on the wire when `in_flight`.
 /// Sends go one at a time over the socket, so they are stored in the order they were written,
-/// and a resend after a reconnect uses the same id (stored once).
+/// and a resend after a reconnect uses the same id (stored once). Each is kept in the
+/// browser's storage too until settled (`storage`), so a tab closed offline sends it next time.
 #[derive(Debug, Default)]
 struct Outbox {
     queue: VecDeque<Message>,
@@ -544,13 +546,12 @@ impl ChatClient {
             reactions: Vec::new(),
         };
         log.update(|l| l.upsert(message.clone(), Delivery::Pending));
-        self.outbox.update_value(|o| o.queue.push_back(message));
         // Receivers stop showing "typing" when the message arrives; the next keystroke says
         // so again without waiting for the throttle.
         self.typing_sent.update_value(|t| {
             t.remove(&channel_id);
         });
-        self.flush_outbox();
+        self.enqueue(message);
         Ok(())
     }
 
@@ -565,8 +566,7 @@ impl ChatClient {
         });
         if let Some(message) = failed {
             log.update(|l| l.upsert(message.clone(), Delivery::Pending));
-            self.outbox.update_value(|o| o.queue.push_back(message));
-            self.flush_outbox();
+            self.enqueue(message);
         }
     }
 
