@@ -58,7 +58,7 @@ cargo sqlx prepare --check --workspace -- --workspace --all-targets --features "
 step "Rust tests (a fresh database per test)"
 cargo test --workspace --features "$SSR_FEATURES"
 
-step "fuzz smoke: WebSocket frames and JSON bodies (15 s per target)"
+step "fuzz smoke: WebSocket frames, JSON bodies and message formatting (15 s per target)"
 bash scripts/fuzz.sh 15
 
 parley_db parley_e2e --fresh
