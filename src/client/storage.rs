@@ -220,7 +220,7 @@ mod tests {
         let (id, channel) = (Uuid::new_v4(), Uuid::new_v4());
         // A later version's entry with a field this one does not know.
         let json = format!(
-            r#"{{"id":"{id}","channel_id":"{channel}","text":"hi","created_at":"2027-01-15T08:00:00Z","reply_to":"{channel}"}}"#
+            r#"{{"id":"{id}","channel_id":"{channel}","text":"hi","created_at":"2027-01-15T08:00:00Z","pinned":"{channel}"}}"#
         );
         let queue = decode_queue([json.as_str()], me);
         assert_eq!(queue.len(), 1);
