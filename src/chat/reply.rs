@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::client::{ChannelLog, ChatClient};
-use crate::model::format::with_names;
+use crate::model::format::plain;
 use crate::model::{Quote, User};
 
 /// Most older pages a jump loads looking for a quoted message (50 messages a page).
@@ -147,7 +147,7 @@ pub fn QuoteButton(quote: Quote, people: Arc<[User]>) -> impl IntoView {
     let words = if quote.deleted {
         "Message deleted".to_owned()
     } else {
-        with_names(&quote.text, &people).replace('\n', " ")
+        plain(&quote.text, &people)
     };
     let id = quote.id;
     // Said in one piece: hidden parts beside the visible ones would read "Ann : hi".
