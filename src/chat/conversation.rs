@@ -391,8 +391,9 @@ fn OpenChannel(
                         let:row
                     >
                         {row.first_unread.then(|| view! {
-                            <li class="parley-new-messages" role="separator" aria-label="New messages">
-                                "New messages"
+                            // A list holds only items: the separator sits inside one.
+                            <li class="parley-new-messages">
+                                <div role="separator" aria-label="New messages">"New messages"</div>
                             </li>
                         })}
                         <MessageItem client row=row.clone() me summary />
