@@ -390,12 +390,6 @@ fn OpenChannel(
                         key=|row| row.clone()
                         let:row
                     >
-                        {row.first_unread.then(|| view! {
-                            // A list holds only items: the separator sits inside one.
-                            <li class="parley-new-messages">
-                                <div role="separator" aria-label="New messages">"New messages"</div>
-                            </li>
-                        })}
                         <MessageItem client row=row.clone() me summary />
                     </For>
                 </ol>
@@ -412,6 +406,17 @@ fn OpenChannel(
     }
 }
 
+/// "New messages", above the first message that was unread when the conversation was opened
+/// (inside its list item: a list holds list items only).
+#[component]
+fn NewMessagesLine() -> impl IntoView {
+    view! {
+        <div class="parley-new-messages" role="separator" aria-label="New messages">
+            "New messages"
+        </div>
+    }
+}
+
 /// Scrolls the log so the "New messages" line is near its top. Without the line: to the
 /// oldest loaded message when the first unread one was too far back (`reached` false), else
 /// (nothing counts as unread any more) to the newest.
@@ -423,7 +428,7 @@ fn land_on_first_unread(log: &web_sys::HtmlDivElement, reached: bool) {
         .flatten()
         .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
     match line {
-        // The log is the line's offset parent (it is positioned).
+        // The log is the line's offset parent (the nearest positioned ancestor).
         Some(line) => log.set_scroll_top(line.offset_top() - LANDING_MARGIN),
         None if reached => log.set_scroll_top(log.scroll_height()),
         None => log.set_scroll_top(0),
@@ -446,7 +451,7 @@ fn MessageItem(
             },
         grouped,
         seen,
-        ..
+        first_unread,
     } = row;
     let time = super::time::clock(message.created_at);
     let datetime = message.created_at.to_rfc3339();
@@ -605,6 +610,7 @@ fn MessageItem(
             class:parley-highlighted=highlighted
             data-highlighted=move || highlighted().then_some("true")
         >
+            {first_unread.then(|| view! { <NewMessagesLine /> })}
             {content}
             <Show when=move || reporting.get()>
                 <ReportDialog client message_id=id on_close=Callback::new(move |()| reporting.set(false)) />

@@ -6,7 +6,7 @@
 //! them in memory only. On the server every read finds nothing and every write does nothing:
 //! the server-rendered page never depends on it.
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,13 +15,14 @@ use crate::model::{Message, Quote};
 
 /// One queued message as stored. Fields added later (a reply's quoted id…) take
 /// `#[serde(default)]`: entries written by an older version lack them; fields this version
-/// does not know are ignored.
+/// does not know are ignored. The time is in milliseconds since the epoch: chrono's own
+/// `Deserialize` would bring its lenient parser into the WASM (see `model::time`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredSend {
     pub id: Uuid,
     pub channel_id: Uuid,
     pub text: String,
-    pub created_at: DateTime<Utc>,
+    pub created_ms: i64,
     /// The quote of the message it replies to (sent as its id).
     #[serde(default)]
     pub reply_to: Option<Quote>,
@@ -33,7 +34,7 @@ impl StoredSend {
             id: message.id,
             channel_id: message.channel_id,
             text: message.text.clone(),
-            created_at: message.created_at,
+            created_ms: message.created_at.timestamp_millis(),
             reply_to: message.reply_to.clone(),
         }
     }
@@ -46,7 +47,7 @@ impl StoredSend {
             seq: 0,
             user_id: Some(me),
             text: self.text,
-            created_at: self.created_at,
+            created_at: DateTime::from_timestamp_millis(self.created_ms).unwrap_or_default(),
             edited: false,
             deleted: false,
             reply_to: self.reply_to,
@@ -75,7 +76,7 @@ fn decode_queue<'a>(entries: impl IntoIterator<Item = &'a str>, me: Uuid) -> Vec
         .into_iter()
         .filter_map(|json| serde_json::from_str(json).ok())
         .collect();
-    queue.sort_by_key(|s| (s.created_at, s.id));
+    queue.sort_by_key(|s| (s.created_ms, s.id));
     queue.into_iter().map(|s| s.into_message(me)).collect()
 }
 
@@ -172,6 +173,7 @@ impl ChatClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
@@ -220,7 +222,7 @@ mod tests {
         let (id, channel) = (Uuid::new_v4(), Uuid::new_v4());
         // A later version's entry with a field this one does not know.
         let json = format!(
-            r#"{{"id":"{id}","channel_id":"{channel}","text":"hi","created_at":"2027-01-15T08:00:00Z","pinned":"{channel}"}}"#
+            r#"{{"id":"{id}","channel_id":"{channel}","text":"hi","created_ms":1800000000000,"pinned":"{channel}"}}"#
         );
         let queue = decode_queue([json.as_str()], me);
         assert_eq!(queue.len(), 1);
