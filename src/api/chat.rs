@@ -1,11 +1,11 @@
-//! Chat server functions: channels, history, messages and read state for the signed-in user.
+//! Chat server functions: channels, history, messages, read state and search for the signed-in user.
 
 use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::model::{
     ApiError, ChannelCursor, ChannelPage, ChannelSummary, HistoryPage, Message, NewChannel,
-    NewMessage,
+    NewMessage, SearchPage,
 };
 
 /// A page of my channels, newest activity first, with unread counts: the first page, or the
@@ -50,14 +50,49 @@ pub async fn create_channel(input: NewChannel) -> Result<ChannelSummary, ApiErro
     )
 }
 
-/// A page of history before sequence `before` (the newest page when absent), oldest first.
+/// A page of history, oldest first: before sequence `before`, after `after` or around
+/// `around` (at most one; none: the newest page).
 #[server(prefix = "/api/fn", endpoint = "history")]
-pub async fn load_history(channel_id: Uuid, before: Option<i64>) -> Result<HistoryPage, ApiError> {
+pub async fn load_history(
+    channel_id: Uuid,
+    before: Option<i64>,
+    after: Option<i64>,
+    around: Option<i64>,
+) -> Result<HistoryPage, ApiError> {
+    use crate::model::HistoryQuery;
     use crate::server::{chat, context};
     context::respond(
         async {
             let me = context::require_user().await?;
-            chat::history(&context::chat()?.pool, &me, channel_id, before, None).await
+            let query = HistoryQuery {
+                before,
+                after,
+                around,
+                limit: None,
+            };
+            chat::history(&context::chat()?.pool, &me, channel_id, &query).await
+        }
+        .await,
+    )
+}
+
+/// The messages I may read that match `q`, newest first (older ones `before` a result's id).
+#[server(prefix = "/api/fn", endpoint = "search")]
+pub async fn search_messages(q: String, before: Option<Uuid>) -> Result<SearchPage, ApiError> {
+    use crate::model::SearchQuery;
+    use crate::server::limits::Action;
+    use crate::server::{context, search};
+    context::respond(
+        async {
+            let me = context::require_user().await?;
+            let chat = context::chat()?;
+            chat.limits.check(Action::Search, me.id)?;
+            let query = SearchQuery {
+                q,
+                before,
+                limit: None,
+            };
+            search::search(&chat.pool, me.id, &query).await
         }
         .await,
     )

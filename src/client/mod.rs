@@ -433,7 +433,7 @@ impl ChatClient {
         let log = self.log(channel_id);
         let this = *self;
         spawn_local(async move {
-            match api::load_history(channel_id, None).await {
+            match api::load_history(channel_id, None, None, None).await {
                 Ok(page) => {
                     log.update(|l| {
                         l.messages.retain(|m| m.delivery != Delivery::Sent);
@@ -480,7 +480,7 @@ impl ChatClient {
         }
         log.update(|l| l.loading_older = true);
         spawn_local(async move {
-            let result = api::load_history(channel_id, before).await;
+            let result = api::load_history(channel_id, before, None, None).await;
             log.update(|l| {
                 l.loading_older = false;
                 match result {

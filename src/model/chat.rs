@@ -243,6 +243,10 @@ pub struct HistoryPage {
     pub messages: Vec<Message>,
     /// Whether older messages exist before the first one here.
     pub has_more: bool,
+    /// Whether newer messages exist after the last one here (only ever true for a page asked
+    /// `after` or `around` a sequence: the newest page has nothing after it).
+    #[serde(default)]
+    pub has_newer: bool,
     /// The channel's change version read before the page: a `resume` from it replays every
     /// change the page may not show.
     #[serde(default)]
@@ -371,12 +375,20 @@ pub struct NewMessage {
     pub reply_to: Option<Uuid>,
 }
 
-/// `GET /api/chat/channels/{id}/messages?before=&limit=`.
+/// `GET /api/chat/channels/{id}/messages?before=&after=&around=&limit=`: at most one of
+/// `before`, `after` and `around` (none: the newest page).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HistoryQuery {
-    /// Only messages with a smaller sequence (the newest page when absent).
+    /// Only messages with a smaller sequence.
     #[serde(default)]
     pub before: Option<i64>,
+    /// Only messages with a larger sequence, oldest first (reading on towards the newest).
+    #[serde(default)]
+    pub after: Option<i64>,
+    /// The page around this sequence: half before it, the rest from it on (opening a
+    /// conversation at a message found by search).
+    #[serde(default)]
+    pub around: Option<i64>,
     /// Page size, 1–100 (50 when absent).
     #[serde(default)]
     pub limit: Option<i64>,
@@ -481,4 +493,57 @@ mod tests {
         assert!(ChannelName::parse("  ").is_err());
         assert!(ChannelName::parse("evil\u{202E}name").is_err());
     }
+}
+
+/// `GET /api/chat/search?q=&before=&limit=`: messages I may read that match `q`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchQuery {
+    /// Search words, 1–200 characters, as a person types them: words must all occur (in any
+    /// form: "numbers" finds "number"), `"quoted phrase"`, `or`, `-word` to leave out.
+    #[serde(default)]
+    pub q: String,
+    /// Only results older than this one (the last result's message id of the previous page).
+    #[serde(default)]
+    pub before: Option<Uuid>,
+    /// Page size, 1–50 (20 when absent).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Longest search text.
+pub const MAX_SEARCH_CHARS: usize = 200;
+/// Largest search page.
+pub const MAX_SEARCH_PAGE: i64 = 50;
+
+/// A page of search results, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub results: Vec<SearchResult>,
+    /// Whether older results exist (ask again with `before` = the last result's message id).
+    pub has_more: bool,
+}
+
+/// One message found, with where it is and the words that matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResult {
+    pub message: Message,
+    /// The conversation's name as the searcher sees it (a 1:1's is the other person's name).
+    pub channel_title: String,
+    pub author_name: Option<String>,
+    /// The text around the match, in parts; the matching words are the `mark`ed ones. Parts
+    /// are plain text (mention tokens included): never HTML.
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// A piece of a search snippet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetPart {
+    pub text: String,
+    /// One of the words the search matched.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mark: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }

@@ -16,7 +16,7 @@ use crate::model::chat::is_reaction;
 use crate::model::chat::{CHANNEL_PAGE, MAX_CHANNEL_PAGE, MAX_MEMBERS, MAX_PAGE};
 use crate::model::{
     ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
-    HistoryPage, Message, MessageText, NewChannel, NewMessage, User, REACTIONS,
+    HistoryPage, HistoryQuery, Message, MessageText, NewChannel, NewMessage, User, REACTIONS,
 };
 
 /// Creates (or, for an existing 1:1, reuses) a channel; the flag tells whether it is new.
@@ -213,16 +213,21 @@ async fn require_member(pool: &PgPool, me: &User, channel_id: Uuid) -> Result<()
     }
 }
 
-/// Up to `limit` (≤ 100) messages before sequence `before` (newest when absent), oldest first.
+/// A page of history, oldest first: up to `limit` (≤ 100, 50 when absent) messages before
+/// `before`, after `after`, or around `around` (at most one of them; none: the newest page).
 pub async fn history(
     pool: &PgPool,
     me: &User,
     channel_id: Uuid,
-    before: Option<i64>,
-    limit: Option<i64>,
+    query: &HistoryQuery,
 ) -> Result<HistoryPage, ServerError> {
-    let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
-    let before = before.unwrap_or(i64::MAX);
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let asked = [query.before, query.after, query.around];
+    if asked.iter().flatten().count() > 1 {
+        return Err(ServerError::BadRequest(
+            "at most one of before, after and around".into(),
+        ));
+    }
     // The membership check reads the change version too, before the page: a resume from it
     // replays any change the page might not show.
     let version = db::channels::standings_for_member(pool, me.id, &[channel_id])
@@ -230,14 +235,43 @@ pub async fn history(
         .pop()
         .ok_or(ServerError::NotFound)?
         .version;
-    let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    rows.reverse();
+    let (rows, has_more, has_newer) = match (query.after, query.around) {
+        (Some(after), _) => {
+            let mut rows =
+                db::messages::page_from(pool, channel_id, after.saturating_add(1), limit + 1)
+                    .await?;
+            let has_newer = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            // Whether anything precedes it: `after` itself, when there is a message at all.
+            (rows, after > 0, has_newer)
+        }
+        (None, Some(around)) => {
+            let older = limit / 2;
+            let mut before = db::messages::page_before(pool, channel_id, around, older + 1).await?;
+            let has_more = before.len() as i64 > older;
+            before.truncate(older as usize);
+            before.reverse();
+            let newer = limit - before.len() as i64;
+            let mut rows = db::messages::page_from(pool, channel_id, around, newer + 1).await?;
+            let has_newer = rows.len() as i64 > newer;
+            rows.truncate(newer as usize);
+            before.append(&mut rows);
+            (before, has_more, has_newer)
+        }
+        (None, None) => {
+            let before = query.before.unwrap_or(i64::MAX);
+            let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
+            let has_more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            rows.reverse();
+            (rows, has_more, false)
+        }
+    };
     let messages = db::messages::views(pool, rows).await?;
     Ok(HistoryPage {
         messages,
         has_more,
+        has_newer,
         version,
     })
 }

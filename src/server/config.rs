@@ -167,6 +167,7 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
             reads: rate("PARLEY_READS", limits.reads)?,
             typing: rate("PARLEY_TYPING", limits.typing)?,
             replays: rate("PARLEY_REPLAYS", limits.replays)?,
+            searches: rate("PARLEY_SEARCHES", limits.searches)?,
             connects: rate("PARLEY_CONNECTS", limits.connects)?,
             sign_in_failures: rate("PARLEY_SIGN_IN_FAILURES", limits.sign_in_failures)?,
             sign_in_failures_per_name: rate(

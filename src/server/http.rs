@@ -17,13 +17,14 @@ use uuid::Uuid;
 use super::auth::{CurrentUser, Viewer};
 use super::error::{status_code, ServerError};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::limits::Action;
 use super::manage::{self, Actor};
 use super::people::{self, PeopleQuery};
 use super::state::Chat;
-use super::{chat, realtime};
+use super::{chat, realtime, search};
 use crate::model::{
     ApiError, ChannelQuery, HistoryQuery, MemberChange, MessageEdit, Mute, NewChannel, NewMessage,
-    NewReport, ReactionChange, ReadUpTo, Rename, RoleChange, UserQuery,
+    NewReport, ReactionChange, ReadUpTo, Rename, RoleChange, SearchQuery, UserQuery,
 };
 
 /// The chat's JSON API, WebSocket and SSE routes (merged by [`Chat::routes`]).
@@ -60,6 +61,7 @@ pub fn api_routes() -> Router<Chat> {
             patch(edit_message).delete(delete_message),
         )
         .route("/api/chat/unread", get(unread))
+        .route("/api/chat/search", get(search_messages))
         .route("/api/chat/ws", get(realtime::ws::websocket))
         .route("/api/chat/events", get(realtime::sse::events))
 }
@@ -162,7 +164,7 @@ async fn history(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult {
-    Ok(Json(chat::history(&state.pool, &me, id, query.before, query.limit).await?).into_response())
+    Ok(Json(chat::history(&state.pool, &me, id, &query).await?).into_response())
 }
 
 async fn mark_read(
@@ -207,6 +209,15 @@ async fn delete_message(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult {
     Ok(Json(chat::delete(&state, &me, id).await?).into_response())
+}
+
+async fn search_messages(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> ApiResult {
+    state.limits.check(Action::Search, me.id)?;
+    Ok(Json(search::search(&state.pool, me.id, &query).await?).into_response())
 }
 
 async fn unread(State(state): State<Chat>, CurrentUser(me): CurrentUser) -> ApiResult {

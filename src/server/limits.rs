@@ -55,6 +55,8 @@ pub struct LimitSettings {
     pub typing: Rate,
     /// `hello` and `resume` frames (replays) of one user.
     pub replays: Rate,
+    /// Message searches by one user (each is an index scan over their channels).
+    pub searches: Rate,
     /// WebSocket upgrades of one user: each open and close changes presence (a write and a
     /// notice), so a reconnecting loop is bounded before it reaches the hub.
     pub connects: Rate,
@@ -86,6 +88,8 @@ impl Default for LimitSettings {
             typing: Rate::new(120, 20),
             // A reconnect is one `hello`; a few tabs reconnecting at once fit the burst.
             replays: Rate::new(30, 20),
+            // Typing into the search box asks as the words change: a few a second at most.
+            searches: Rate::new(120, 30),
             // A flaky network reconnects a few tabs now and then; a loop is refused with 429.
             connects: Rate::new(30, 20),
             // One guess a second sustained from one address, bursts of 60 (an office behind
@@ -111,6 +115,7 @@ pub enum Action {
     Typing,
     Replay,
     Connect,
+    Search,
 }
 
 pub struct Limits {
@@ -121,6 +126,7 @@ pub struct Limits {
     reads: DefaultKeyedRateLimiter<Uuid>,
     typing: DefaultKeyedRateLimiter<Uuid>,
     replays: DefaultKeyedRateLimiter<Uuid>,
+    searches: DefaultKeyedRateLimiter<Uuid>,
     connects: DefaultKeyedRateLimiter<Uuid>,
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
     sign_in_failures: Failures<IpAddr>,
@@ -147,6 +153,7 @@ impl Limits {
             reads: RateLimiter::keyed(settings.reads.quota()),
             typing: RateLimiter::keyed(settings.typing.quota()),
             replays: RateLimiter::keyed(settings.replays.quota()),
+            searches: RateLimiter::keyed(settings.searches.quota()),
             connects: RateLimiter::keyed(settings.connects.quota()),
             sign_ups: RateLimiter::keyed(settings.sign_ups.quota()),
             sign_in_failures: Failures::new(settings.sign_in_failures),
@@ -169,6 +176,7 @@ impl Limits {
                     &limits.reads,
                     &limits.typing,
                     &limits.replays,
+                    &limits.searches,
                     &limits.connects,
                 ] {
                     users.retain_recent();
@@ -195,6 +203,7 @@ impl Limits {
             Action::Typing => &self.typing,
             Action::Replay => &self.replays,
             Action::Connect => &self.connects,
+            Action::Search => &self.searches,
         };
         bucket.check_key(&user_id).map_err(limited)
     }

@@ -20,6 +20,7 @@ pub mod manage;
 pub mod people;
 pub mod realtime;
 pub mod routes;
+pub mod search;
 pub mod secret;
 pub mod security;
 pub mod serve;

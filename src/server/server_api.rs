@@ -2,7 +2,7 @@
 //! `Authorization: Bearer <PARLEY_SERVER_SECRET>` (401 otherwise) and mounted by
 //! [`Chat::routes`](super::Chat::routes) only when that secret is set (404 otherwise):
 //! upsert users, mint user tokens, create channels, change members, post messages (system
-//! messages without `user_id`), read a user's unread count. The caller is trusted: no
+//! messages without `user_id`), read a user's unread count, search for a user. The caller is trusted: no
 //! per-person limits apply. Every id is the chat's own uuid, except the host's `external_id`
 //! in the upsert's path. Uses the chat logic, `db`, `store`, `bus` and `webhook`; errors leave
 //! through `ServerError` like every other route's.
@@ -27,10 +27,13 @@ use super::error::ServerError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::identity::HostUser;
 use super::manage::{self, Actor};
+use super::search;
 use super::state::Chat;
 use super::store::{self, Draft};
 use super::token;
-use crate::model::{ChannelKind, MemberChange, Message, MessageText, NewChannel, Rename, User};
+use crate::model::{
+    ChannelKind, MemberChange, Message, MessageText, NewChannel, Rename, SearchQuery, User,
+};
 
 /// The server API's routes (merged by [`Chat::routes`](super::Chat::routes) when the server
 /// secret is set).
@@ -38,6 +41,7 @@ pub fn routes() -> Router<Chat> {
     Router::new()
         .route("/api/server/users/{external_id}", put(upsert_user))
         .route("/api/server/users/{id}/unread", get(unread))
+        .route("/api/server/users/{id}/search", get(search_for))
         .route("/api/server/tokens", post(mint_token))
         .route("/api/server/channels", post(create_channel))
         .route("/api/server/channels/{id}", patch(rename_channel))
@@ -291,6 +295,19 @@ async fn unread(
     }
     let unread = db::channels::unread_total(&state.pool, user_id, None).await?;
     Ok(Json(json!({ "unread": unread })).into_response())
+}
+
+/// Searches for a person, as they would (their channels, their blocks): a host's own search.
+async fn search_for(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiPath(user_id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> ApiResult {
+    if db::users::find(&state.pool, user_id).await?.is_none() {
+        return Err(ServerError::NotFound);
+    }
+    Ok(Json(search::search(&state.pool, user_id, &query).await?).into_response())
 }
 
 async fn server_channel(state: &Chat, channel_id: Uuid) -> Result<ServerChannel, ServerError> {

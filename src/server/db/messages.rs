@@ -135,6 +135,27 @@ pub async fn page_before(
     .await
 }
 
+/// Up to `limit` messages from sequence `from` on (`from` included), oldest first.
+pub async fn page_from(
+    db: impl PgExecutor<'_>,
+    channel_id: Uuid,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MessageRow,
+        "SELECT id, channel_id, seq, user_id, text, created_at, updated_at, deleted, version,
+                reply_to, mentions
+           FROM chat_messages WHERE channel_id = $1 AND seq >= $2
+          ORDER BY seq LIMIT $3",
+        channel_id,
+        from,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Replaces a message's text (and so its mentions); `version` is the channel's version this
 /// change took.
 pub async fn edit(

@@ -6,6 +6,7 @@ pub mod channels;
 pub mod messages;
 pub mod presence;
 pub mod reports;
+pub mod search;
 pub mod users;
 pub mod webhooks;
 
