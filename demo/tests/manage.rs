@@ -544,8 +544,15 @@ async fn too_many_missed_changes_reset_the_channel_instead(pool: PgPool) {
     if resets.contains(&calm.as_str()) {
         assert!(updated.is_empty(), "{updated:?}");
     } else {
-        assert_eq!(updated.len(), 1, "{updated:?}");
-        assert_eq!(updated[0]["message"]["text"], "still calm");
+        // The edit's own live event may still be on its way through the bus when the socket
+        // opens: then it comes twice, the same absolute state (the client keeps the newest).
+        let mut ids: Vec<&Value> = updated.iter().map(|e| &e["message"]["id"]).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{updated:?}");
+        assert!(
+            updated.iter().all(|e| e["message"]["text"] == "still calm"),
+            "{updated:?}"
+        );
     }
     assert!(
         events.len() < 1024,
