@@ -234,7 +234,14 @@ fn OpenChannel(
     // Opened with unread messages: older pages it may still load to reach the first of them
     // before landing there, once. `None`: landed (or nothing was unread), the log then
     // behaves as usual, so it never scrolls back by itself.
-    let landing = StoredValue::new(unread.map(|_| FIRST_UNREAD_PAGES));
+    // Opened at a search result: that message is landed on instead.
+    let focused = client
+        .focus
+        .with_untracked(|f| f.is_some_and(|f| f.channel_id == channel));
+    let landing = StoredValue::new(unread.filter(|_| !focused).map(|_| FIRST_UNREAD_PAGES));
+    // Whether the log was a window (`has_newer`) at the last change: pages read on into it
+    // never make the log follow to the bottom.
+    let window_before = StoredValue::new(false);
     let measure = move |el: &web_sys::HtmlDivElement| {
         let distance = el.scroll_height() - el.client_height() - el.scroll_top();
         from_bottom.set_value(distance);
@@ -264,6 +271,9 @@ fn OpenChannel(
         });
         let prepended = first_id.get_value().is_some() && first != first_id.get_value();
         first_id.set_value(first);
+        let window = log.with(|l| l.has_newer);
+        let follow = !window && !window_before.get_value();
+        window_before.set_value(window);
         let Some(el) = log_ref.get() else { return };
         if let Some(pages) = landing.get_value() {
             if !loaded || loading_older {
@@ -286,13 +296,20 @@ fn OpenChannel(
         request_animation_frame(move || {
             if prepended {
                 el.set_scroll_top(el.scroll_height() - el.client_height() - keep);
-            } else if keep < FOLLOW_WITHIN {
+            } else if keep < FOLLOW_WITHIN && follow {
                 el.set_scroll_top(el.scroll_height());
             }
         });
     });
 
-    Replies::provide(client, channel, log);
+    let replies = Replies::provide(client, channel, log);
+    // A search result chosen (now or while this conversation was opening): go to it.
+    Effect::new(move |_| {
+        if let Some(focus) = client.focus.get().filter(|f| f.channel_id == channel) {
+            client.focus.set(None);
+            replies.jump_to_seq(focus.message_id, focus.seq);
+        }
+    });
 
     let on_scroll = move |_| {
         if let Some(el) = log_ref.get() {
@@ -300,10 +317,18 @@ fn OpenChannel(
             if el.scroll_top() < LOAD_OLDER_AT {
                 client.load_older(channel);
             }
+            if el.scroll_height() - el.client_height() - el.scroll_top() < LOAD_OLDER_AT {
+                client.load_newer(channel);
+            }
         }
     };
+    let window = move || log.with(|l| l.has_newer);
     let jump_to_latest = move |_| {
-        if let Some(el) = log_ref.get() {
+        if log.with_untracked(|l| l.has_newer) {
+            // The newest page replaces the window and the log follows it to the bottom.
+            from_bottom.set_value(0);
+            client.leave_window(channel);
+        } else if let Some(el) = log_ref.get() {
             el.set_scroll_top(el.scroll_height());
             measure(&el);
         }
@@ -393,8 +418,26 @@ fn OpenChannel(
                         <MessageItem client row=row.clone() me summary />
                     </For>
                 </ol>
+                {move || {
+                    log.with(|l| {
+                        if l.loading_newer {
+                            Some(view! { <p class="parley-muted parley-center">"Loading newer messages…"</p> }.into_any())
+                        } else if l.has_newer {
+                            Some(
+                                view! {
+                                    <button type="button" class="parley-link parley-center" on:click=move |_| client.load_newer(channel)>
+                                        "Load newer messages"
+                                    </button>
+                                }
+                                    .into_any(),
+                            )
+                        } else {
+                            None
+                        }
+                    })
+                }}
             </div>
-            <Show when=move || away.get()>
+            <Show when=move || away.get() || window()>
                 <button type="button" class="parley-jump" on:click=jump_to_latest>
                     "Jump to latest"
                 </button>

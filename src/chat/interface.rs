@@ -1,4 +1,5 @@
-//! `ChatInterface`: the conversation list (sidebar) and the open conversation.
+//! `ChatInterface`: the sidebar (message search, the conversation list) and the open
+//! conversation.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -8,6 +9,7 @@ use super::conversation::{Conversation, Drafts, PendingConversation};
 use super::group::NewGroupForm;
 use super::identicon::Identicon;
 use super::provider::use_chat_client;
+use super::search::MessageSearch;
 use crate::client::{ChatClient, Connection, ListState};
 use crate::model::ChannelSummary;
 
@@ -78,6 +80,7 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
             <Show when=move || creating.get()>
                 <NewGroupForm on_cancel=Callback::new(move |()| creating.set(false)) />
             </Show>
+            <MessageSearch client />
             {move || match client.list_state.get() {
                 ListState::Loading => view! { <p class="parley-muted parley-empty">"Loading conversations…"</p> }.into_any(),
                 ListState::Failed(message) => {

@@ -17,6 +17,7 @@ mod provider;
 mod reactions;
 mod reply;
 mod report;
+mod search;
 mod start;
 mod stylesheet;
 pub mod text;

@@ -1,7 +1,8 @@
 //! Replies: `Replies`, what an open conversation shares between its messages and its composer
 //! (the message being replied to, the message highlighted by a jump); the composer's
 //! "Replying to …" bar; the quote a reply shows; and the jump from a quote to its original,
-//! loading older pages (a bounded number) until the original is in the log.
+//! loading older pages (a bounded number) until the original is in the log, or from a search
+//! result to its message, loading the page around it.
 
 use std::sync::Arc;
 
@@ -25,11 +26,14 @@ pub struct ReplyTo {
     pub author: String,
 }
 
-/// A jump under way: the message sought and how many older pages it loaded so far.
+/// A jump under way: the message sought and how many older pages it loaded so far; or, when
+/// its sequence is known (a search result), whether the page around it was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Jump {
     id: Uuid,
     pages: u32,
+    seq: Option<i64>,
+    asked: bool,
 }
 
 /// Per open conversation (provided by it): the reply being written and the jumps to quoted
@@ -63,26 +67,45 @@ impl Replies {
         provide_context(replies);
         let jump = replies.jump;
         Effect::new(move |_| {
-            let Some(Jump { id, pages }) = jump.get() else {
+            let Some(current) = jump.get() else {
                 return;
             };
-            let (held, loading, more) = log.with(|l| (l.holds(id), l.loading_older, l.has_more));
+            let Jump {
+                id,
+                pages,
+                seq,
+                asked,
+            } = current;
+            let (held, loaded, loading, more) = log.with(|l| {
+                (
+                    l.holds(id),
+                    l.loaded,
+                    l.loading_older || l.loading_around,
+                    l.has_more,
+                )
+            });
             if held {
                 jump.set(None);
                 replies.land(id);
-            } else if loading {
+            } else if !loaded || loading {
                 // The page on its way changes the log, which runs this again.
-            } else if more && pages < MAX_JUMP_PAGES {
+            } else if let (Some(seq), false) = (seq, asked) {
                 jump.set(Some(Jump {
-                    id,
+                    asked: true,
+                    ..current
+                }));
+                client.load_around(channel, seq);
+            } else if seq.is_none() && more && pages < MAX_JUMP_PAGES {
+                jump.set(Some(Jump {
                     pages: pages + 1,
+                    ..current
                 }));
                 client.load_older(channel);
             } else {
                 jump.set(None);
                 replies
                     .jump_error
-                    .set(Some("The quoted message could not be found.".into()));
+                    .set(Some("The message could not be found.".into()));
             }
         });
         replies
@@ -95,7 +118,24 @@ impl Replies {
     /// Goes to the message `id`: at once when the log holds it, else after older pages.
     pub fn jump_to(&self, id: Uuid) {
         self.jump_error.set(None);
-        self.jump.set(Some(Jump { id, pages: 0 }));
+        self.jump.set(Some(Jump {
+            id,
+            pages: 0,
+            seq: None,
+            asked: false,
+        }));
+    }
+
+    /// Goes to the message `id` at sequence `seq`: at once when the log holds it, else with
+    /// the page around it (in place of the log when far from what is loaded).
+    pub fn jump_to_seq(&self, id: Uuid, seq: i64) {
+        self.jump_error.set(None);
+        self.jump.set(Some(Jump {
+            id,
+            pages: 0,
+            seq: Some(seq),
+            asked: false,
+        }));
     }
 
     /// Highlights the message `id` and scrolls it to the middle of the log, once the log's own

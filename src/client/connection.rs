@@ -158,9 +158,18 @@ impl ChatClient {
             logs.iter()
                 .filter_map(|(id, log)| {
                     log.with_untracked(|l| {
+                        // A window (`has_newer`) reads on by pages, not by replay: only what
+                        // came after the list's newest is asked for (and stays out of it).
+                        let known = if l.has_newer {
+                            self.channels.with_untracked(|list| {
+                                list.iter().find(|c| c.id == *id).map_or(0, |c| c.last_seq)
+                            })
+                        } else {
+                            0
+                        };
                         l.loaded.then(|| Cursor {
                             channel_id: *id,
-                            last_seq: l.newest_seq(),
+                            last_seq: l.newest_seq().max(known),
                             version: Some(l.version),
                         })
                     })

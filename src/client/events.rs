@@ -96,7 +96,8 @@ impl ChatClient {
     /// version).
     fn arrived(&self, message: Message, version: i64) {
         let log = self.log(message.channel_id);
-        if log.with_untracked(|l| l.loaded) {
+        // A window (`has_newer`) gets there by pages.
+        if log.with_untracked(|l| l.loaded && !l.has_newer) {
             let newest = log.with_untracked(ChannelLog::newest_seq);
             log.update(|l| {
                 l.upsert(message.clone(), Delivery::Sent);

@@ -54,13 +54,21 @@ pub struct LocalMessage {
     pub refusal: Option<String>,
 }
 
-/// What this tab knows of one channel's history: a contiguous run of the newest messages
-/// (oldest first), then messages still on their way.
+/// What this tab knows of one channel's history: a contiguous run of messages (oldest first),
+/// the newest ones unless it is a window opened further back (`has_newer`), then messages
+/// still on their way.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelLog {
     pub messages: Vec<LocalMessage>,
     /// Older messages exist on the server before the first one here.
     pub has_more: bool,
+    /// Newer messages exist on the server after the last one here: the log is a window
+    /// opened around an older message (a search result), read on with `load_newer`. Live
+    /// messages stay out of it (they lie beyond the gap) until it reaches the newest.
+    pub has_newer: bool,
+    pub loading_newer: bool,
+    /// A page around a message is on its way (`load_around`).
+    pub loading_around: bool,
     pub loaded: bool,
     pub loading_older: bool,
     pub error: Option<String>,
@@ -74,6 +82,10 @@ impl ChannelLog {
     /// Adds or replaces `message` (matched by id), keeping stored messages in sequence order
     /// and pending ones after them.
     fn upsert(&mut self, message: Message, delivery: Delivery) {
+        if self.has_newer && delivery == Delivery::Sent && message.seq > self.newest_seq() + 1 {
+            // Beyond a window's gap: read when the window gets there.
+            return;
+        }
         self.messages.retain(|m| m.message.id != message.id);
         let local = LocalMessage {
             message,
@@ -174,6 +186,15 @@ struct Outbox {
     in_flight: Option<(Uuid, f64)>,
 }
 
+/// A message to open its conversation at (a search result chosen): the conversation takes it
+/// when it opens, loads the page around it and highlights it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Focus {
+    pub channel_id: Uuid,
+    pub message_id: Uuid,
+    pub seq: i64,
+}
+
 #[derive(Clone, Copy)]
 pub struct ChatClient {
     pub me: StoredValue<User>,
@@ -194,6 +215,8 @@ pub struct ChatClient {
     /// fetched again on every `channel_updated` while someone holds it.
     rosters: StoredValue<HashMap<Uuid, RwSignal<Option<Vec<Member>>>>>,
     pub connection: RwSignal<Connection>,
+    /// The message the next opened conversation goes to, if any.
+    pub focus: RwSignal<Option<Focus>>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
     /// Per user, so a presence change re-renders one dot, not a list.
     presence: StoredValue<HashMap<Uuid, RwSignal<Option<Presence>>>>,
@@ -232,6 +255,7 @@ impl ChatClient {
             blocked: RwSignal::new(Vec::new()),
             rosters: StoredValue::new(HashMap::new()),
             connection: RwSignal::new(Connection::Connecting),
+            focus: RwSignal::new(None),
             logs: StoredValue::new(HashMap::new()),
             presence: StoredValue::new(HashMap::new()),
             typing: StoredValue::new(HashMap::new()),
@@ -437,6 +461,7 @@ impl ChatClient {
                 Ok(page) => {
                     log.update(|l| {
                         l.messages.retain(|m| m.delivery != Delivery::Sent);
+                        l.has_newer = false;
                         for message in page.messages {
                             l.upsert(message, Delivery::Sent);
                         }
@@ -496,6 +521,94 @@ impl ChatClient {
         });
     }
 
+    /// Shows the page around sequence `seq` (a search result's message): merged into the log
+    /// when it meets what is loaded, else in place of it as a window (`has_newer`).
+    pub fn load_around(&self, channel_id: Uuid, seq: i64) {
+        let log = self.log(channel_id);
+        if log.with_untracked(|l| l.loading_around) {
+            return;
+        }
+        log.update(|l| l.loading_around = true);
+        spawn_local(async move {
+            let result = api::load_history(channel_id, None, None, Some(seq)).await;
+            log.update(|l| {
+                l.loading_around = false;
+                let page = match result {
+                    Ok(page) => page,
+                    Err(e) => {
+                        l.error = Some(e.message);
+                        return;
+                    }
+                };
+                let oldest = l
+                    .messages
+                    .iter()
+                    .find(|m| m.delivery == Delivery::Sent)
+                    .map(|m| m.message.seq);
+                let page_newest = page.messages.last().map_or(0, |m| m.seq);
+                let meets = l.loaded && oldest.is_some_and(|oldest| page_newest + 1 >= oldest);
+                if !meets {
+                    l.messages.retain(|m| m.delivery != Delivery::Sent);
+                    l.has_newer = false;
+                    l.version = page.version;
+                    l.loaded = true;
+                }
+                let older = page.messages.first().map(|m| m.seq);
+                for message in page.messages {
+                    l.upsert(message, Delivery::Sent);
+                }
+                if !meets {
+                    // After the page is in: a window takes no message beyond its last one.
+                    l.has_newer = page.has_newer;
+                }
+                if !meets || older < oldest {
+                    l.has_more = page.has_more;
+                }
+                l.error = None;
+            });
+        });
+    }
+
+    /// Reads a window on towards the newest: the page after its last message.
+    pub fn load_newer(&self, channel_id: Uuid) {
+        let log = self.log(channel_id);
+        let (busy, after) =
+            log.with_untracked(|l| (l.loading_newer || !l.has_newer || !l.loaded, l.newest_seq()));
+        if busy {
+            return;
+        }
+        log.update(|l| l.loading_newer = true);
+        spawn_local(async move {
+            let result = api::load_history(channel_id, None, Some(after), None).await;
+            log.update(|l| {
+                l.loading_newer = false;
+                match result {
+                    Ok(page) => {
+                        for message in page.messages {
+                            l.upsert(message, Delivery::Sent);
+                        }
+                        l.has_newer = page.has_newer;
+                    }
+                    Err(e) => l.error = Some(e.message),
+                }
+            });
+        });
+    }
+
+    /// Leaves a window for the newest messages (sending, "Jump to latest"). Nothing when the
+    /// log reaches the newest already.
+    pub fn leave_window(&self, channel_id: Uuid) {
+        let log = self.log(channel_id);
+        if log.with_untracked(|l| l.has_newer) {
+            log.update(|l| {
+                l.messages.retain(|m| m.delivery != Delivery::Sent);
+                l.has_newer = false;
+                l.has_more = false;
+            });
+            self.load_newest(channel_id, true);
+        }
+    }
+
     /// Marks everything shown in a channel as read, when something is unread.
     pub fn mark_read(&self, channel_id: Uuid) {
         let newest = self.log(channel_id).with_untracked(ChannelLog::newest_seq);
@@ -532,6 +645,8 @@ impl ChatClient {
             ),
             None => None,
         };
+        // What I send goes at the end of the conversation: read it from the newest.
+        self.leave_window(channel_id);
         let message = Message {
             id: Uuid::new_v4(),
             channel_id,
