@@ -252,9 +252,9 @@ fn OpenChannel(
     };
 
     Effect::new(move |_| client.open(channel));
-    // Keep the channel read while it is open and new messages arrive.
+    // Keep the channel read while it is open (and the tab in front) and new messages arrive.
     Effect::new(move |_| {
-        if log.with(ChannelLog::newest_seq) > 0 {
+        if log.with(ChannelLog::newest_seq) > 0 && client.visible.get() {
             client.mark_read(channel);
         }
     });

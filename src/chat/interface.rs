@@ -10,6 +10,7 @@ use super::group::NewGroupForm;
 use super::identicon::Identicon;
 use super::provider::use_chat_client;
 use super::search::MessageSearch;
+use crate::client::notify::{self, Permission};
 use crate::client::{ChatClient, Connection, ListState};
 use crate::model::ChannelSummary;
 
@@ -30,6 +31,7 @@ pub fn ChatInterface() -> impl IntoView {
                 Some(client) => {
                     view! {
                         <ConnectionBanner client />
+                        <OpenRequests client />
                         <ChannelList client active />
                         <Conversation client active />
                     }
@@ -65,6 +67,46 @@ fn ConnectionBanner(client: ChatClient) -> impl IntoView {
     }
 }
 
+/// Goes to the conversation a clicked notification names.
+#[component]
+fn OpenRequests(client: ChatClient) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(channel) = client.open_request.get() {
+            client.open_request.set(None);
+            navigate(&format!("/chat/{channel}"), Default::default());
+        }
+    });
+}
+
+/// "Enable notifications" until the browser was asked (never asked on load); a note when the
+/// browser refuses them. Nothing where notifications do not exist.
+#[component]
+fn NotificationsButton() -> impl IntoView {
+    // Known in the browser only: the server renders nothing, hydration then shows the button.
+    let permission = RwSignal::new(Permission::Unsupported);
+    Effect::new(move |_| permission.set(notify::permission()));
+    move || match permission.get() {
+        Permission::Default => view! {
+            <button
+                type="button"
+                class="parley-link parley-notifications"
+                on:click=move |_| notify::ask(move |answer| permission.set(answer))
+            >
+                "Enable notifications"
+            </button>
+        }
+        .into_any(),
+        Permission::Denied => view! {
+            <p class="parley-muted parley-notifications">
+                "Notifications are blocked in this browser's settings."
+            </p>
+        }
+        .into_any(),
+        Permission::Granted | Permission::Unsupported => ().into_any(),
+    }
+}
+
 #[component]
 fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl IntoView {
     let creating = RwSignal::new(false);
@@ -77,6 +119,7 @@ fn ChannelList(client: ChatClient, active: Memo<Option<Option<Uuid>>>) -> impl I
                     "New group"
                 </button>
             </div>
+            <NotificationsButton />
             <Show when=move || creating.get()>
                 <NewGroupForm on_cancel=Callback::new(move |()| creating.set(false)) />
             </Show>

@@ -60,6 +60,7 @@ pub fn ChatProvider(
                     client.use_tokens(tokens);
                 }
                 client.refresh_channels();
+                client.watch_tab();
                 client.connect();
                 handle.0.set(Some(client));
             }
@@ -93,6 +94,7 @@ pub fn ChatProvider(
             .map(|client| client.unread_total())
             .unwrap_or(0);
         chat_user.unread.set(unread);
+        crate::client::notify::show_count_in_title(unread);
     });
 
     on_cleanup(move || {

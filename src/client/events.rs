@@ -108,6 +108,7 @@ impl ChatClient {
                 self.catch_up_from(message.channel_id, newest);
             }
         }
+        self.notify(&message);
         if let Some(author) = message.user_id {
             self.stopped_typing(message.channel_id, author);
             if author == self.me_id() {

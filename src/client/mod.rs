@@ -14,6 +14,7 @@
 mod connection;
 mod events;
 mod manage;
+pub mod notify;
 #[cfg(feature = "hydrate")]
 mod socket;
 mod storage;
@@ -217,6 +218,10 @@ pub struct ChatClient {
     pub connection: RwSignal<Connection>,
     /// The message the next opened conversation goes to, if any.
     pub focus: RwSignal<Option<Focus>>,
+    /// A conversation to open (a notification clicked): the chat interface goes there.
+    pub open_request: RwSignal<Option<Uuid>>,
+    /// Whether the tab is in front: an open conversation is read only while it is.
+    pub visible: RwSignal<bool>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
     /// Per user, so a presence change re-renders one dot, not a list.
     presence: StoredValue<HashMap<Uuid, RwSignal<Option<Presence>>>>,
@@ -256,6 +261,8 @@ impl ChatClient {
             rosters: StoredValue::new(HashMap::new()),
             connection: RwSignal::new(Connection::Connecting),
             focus: RwSignal::new(None),
+            open_request: RwSignal::new(None),
+            visible: RwSignal::new(true),
             logs: StoredValue::new(HashMap::new()),
             presence: StoredValue::new(HashMap::new()),
             typing: StoredValue::new(HashMap::new()),

@@ -2,7 +2,8 @@
 //! default), one person in 1,000 of them. Times, over HTTP against the real server, that
 //! person's channel list and history pages, each beside the bare SQL that reads the same rows
 //! (the floor: what the database alone needs) and an authenticated no-op request (`/api/auth/me`:
-//! what any request costs).
+//! what any request costs); and message search, for a rare word (one of 1,000 topics, one in
+//! every message) and a word every message holds, each beside its bare SQL.
 
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,24 @@ pub struct Dataset {
     pub history_page_sql_floor: Summary,
     pub auth_me: Summary,
     pub channel_list_bytes: usize,
+    /// `GET /api/chat/search?q=topicN`: about one message in 1,000 matches.
+    pub search_rare_word: Summary,
+    pub search_rare_word_sql_floor: Summary,
+    /// `GET /api/chat/search?q=benchmark`: every message matches (the worst case).
+    pub search_common_word: Summary,
+    pub search_common_word_sql_floor: Summary,
 }
+
+/// Topics the messages are about: a search for one finds about one message in this many.
+const TOPICS: usize = 1_000;
+
+/// The bare SQL of a search: my channels' matching messages, newest first, one page.
+const SEARCH_FLOOR: &str = "SELECT m.id, m.channel_id, m.seq, m.user_id, m.text, m.created_at
+       FROM chat_messages m
+       JOIN chat_members mb ON mb.channel_id = m.channel_id AND mb.user_id = $1
+      WHERE m.search @@ websearch_to_tsquery('english', $2)
+        AND NOT m.deleted AND m.user_id IS NOT NULL
+      ORDER BY m.created_at DESC, m.id DESC LIMIT 21";
 
 /// Fills the (empty) database; returns the measured person's token and channels.
 pub async fn load(pool: &PgPool, size: Size) -> Result<(String, Vec<Uuid>, f64, i64), Failure> {
@@ -93,8 +111,9 @@ pub async fn load(pool: &PgPool, size: Size) -> Result<(String, Vec<Uuid>, f64, 
             let at =
                 now - chrono::Duration::seconds((c * 7 + size.messages_per_channel - seq) as i64);
             let at = at.format("%Y-%m-%d %H:%M:%S%.6f+00");
+            let topic = rng.below(TOPICS);
             chunk.push_str(&format!(
-                "{}\t{}\t{seq}\t{author}\tMessage {seq} of a benchmark channel, about sixty characters.\t{at}\t{at}\n",
+                "{}\t{}\t{seq}\t{author}\tMessage {seq} of a benchmark channel, about topic{topic}.\t{at}\t{at}\n",
                 Uuid::new_v4(),
                 channel.id,
             ));
@@ -226,6 +245,29 @@ pub async fn measure(
             me_samples.push(auth.elapsed);
         }
     }
+    let (mut rare, mut rare_floor, mut common, mut common_floor) = (
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+        Samples::default(),
+    );
+    for i in 0..size.requests + warm {
+        let word = format!("topic{}", rng.below(TOPICS));
+        for (q, samples, floors) in [
+            (word.as_str(), &mut rare, &mut rare_floor),
+            ("benchmark", &mut common, &mut common_floor),
+        ] {
+            let reply = http.get(&format!("/api/chat/search?q={q}"), false).await?;
+            if reply.status != 200 {
+                return Err(format!("search answered {}", reply.status).into());
+            }
+            let floor = timed(sqlx::query(SEARCH_FLOOR).bind(me).bind(q).fetch_all(pool)).await?;
+            if i >= warm {
+                samples.push(reply.elapsed);
+                floors.push(floor);
+            }
+        }
+    }
     Ok(Dataset {
         messages: rows,
         channels: size.channels,
@@ -240,6 +282,10 @@ pub async fn measure(
         history_page_sql_floor: page_floor.summary(),
         auth_me: me_samples.summary(),
         channel_list_bytes: list_bytes,
+        search_rare_word: rare.summary(),
+        search_rare_word_sql_floor: rare_floor.summary(),
+        search_common_word: common.summary(),
+        search_common_word_sql_floor: common_floor.summary(),
     })
 }
 

@@ -43,7 +43,7 @@ impl Served {
             // the server can carry, so it is lifted (the check itself still runs). So is the
             // cap of 500 sockets per client address: thousands of users here come from 8
             // loopback addresses (the idle scenario holds 19,000 sockets). The other per-user
-            // limits (reads, typing, replays, channels, edits) are lifted alike, so that no
+            // limits (reads, typing, replays, channels, edits, searches) are lifted alike, so that no
             // figure measures a limit instead of the server.
             command
                 .env("PARLEY_SENDS_PER_MINUTE", "6000000")
@@ -51,7 +51,7 @@ impl Served {
                 .env("PARLEY_SOCKETS_PER_ADDRESS", "1000000")
                 .env("PARLEY_MAX_CONNECTIONS", "1000000");
             for name in [
-                "READS", "TYPING", "REPLAYS", "CONNECTS", "CHANNELS", "EDITS",
+                "READS", "TYPING", "REPLAYS", "CONNECTS", "CHANNELS", "EDITS", "SEARCHES",
             ] {
                 command
                     .env(format!("PARLEY_{name}_PER_MINUTE"), "6000000")

@@ -513,6 +513,29 @@ impl Context<'_> {
             "≤ 5 ms",
             Some(result.history_page.p99_ms <= 5.0),
         );
+        report.add(
+            Scenario::Dataset,
+            &format!(
+                "search p99, a rare word (~1 message in 1,000), in {} channels",
+                size.my_channels
+            ),
+            result.search_rare_word.p99_ms,
+            "ms",
+            "the same search by bare SQL p99",
+            result.search_rare_word_sql_floor.p99_ms,
+            "—",
+            None,
+        );
+        report.add(
+            Scenario::Dataset,
+            "search p99, a word every message holds (worst case)",
+            result.search_common_word.p99_ms,
+            "ms",
+            "the same search by bare SQL p99",
+            result.search_common_word_sql_floor.p99_ms,
+            "—",
+            None,
+        );
         Ok(serde_json::to_value(result)?)
     }
 
