@@ -254,6 +254,7 @@ fn OpenChannel(
     Effect::new(move |_| client.open(channel));
     // Keep the channel read while it is open (and the tab in front) and new messages arrive.
     Effect::new(move |_| {
+        // (`visible` tracked: coming back to the tab reads what came meanwhile.)
         if log.with(ChannelLog::newest_seq) > 0 && client.visible.get() {
             client.mark_read(channel);
         }

@@ -617,7 +617,12 @@ impl ChatClient {
     }
 
     /// Marks everything shown in a channel as read, when something is unread.
+    /// Nothing while the tab is hidden: what arrives then is not read yet (the open
+    /// conversation marks it once the tab is in front again).
     pub fn mark_read(&self, channel_id: Uuid) {
+        if !self.visible.get_untracked() {
+            return;
+        }
         let newest = self.log(channel_id).with_untracked(ChannelLog::newest_seq);
         let unread = self.channels.with_untracked(|list| {
             list.iter()
