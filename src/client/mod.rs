@@ -801,3 +801,59 @@ impl ChatClient {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(seq: i64) -> Message {
+        Message {
+            id: Uuid::new_v4(),
+            channel_id: Uuid::nil(),
+            seq,
+            user_id: Some(Uuid::nil()),
+            text: format!("message {seq}"),
+            created_at: Utc::now(),
+            edited: false,
+            deleted: false,
+            reply_to: None,
+            mentions: Vec::new(),
+            reactions: Vec::new(),
+        }
+    }
+
+    fn seqs(log: &ChannelLog) -> Vec<i64> {
+        log.messages.iter().map(|m| m.message.seq).collect()
+    }
+
+    #[test]
+    fn a_window_reads_on_page_by_page_and_keeps_out_what_lies_beyond_its_gap() {
+        let mut log = ChannelLog {
+            loaded: true,
+            ..ChannelLog::default()
+        };
+        for seq in 10..=19 {
+            log.upsert(stored(seq), Delivery::Sent);
+        }
+        log.has_newer = true;
+        // A live message far beyond the window's end stays out of it.
+        log.upsert(stored(500), Delivery::Sent);
+        assert_eq!(seqs(&log), (10..=19).collect::<Vec<_>>());
+        // The next page joins on, in order; an older page still goes in front.
+        for seq in 20..=24 {
+            log.upsert(stored(seq), Delivery::Sent);
+        }
+        log.upsert(stored(9), Delivery::Sent);
+        assert_eq!(seqs(&log), (9..=24).collect::<Vec<_>>());
+        // My message on its way shows at the end, whatever the window.
+        log.upsert(stored(0), Delivery::Pending);
+        assert_eq!(
+            log.messages.last().map(|m| m.delivery),
+            Some(Delivery::Pending)
+        );
+        // Once the window reaches the newest, live messages come in again.
+        log.has_newer = false;
+        log.upsert(stored(500), Delivery::Sent);
+        assert_eq!(log.newest_seq(), 500);
+    }
+}
