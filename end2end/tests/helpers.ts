@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { APIRequestContext, Browser, BrowserContext, expect, Page } from '@playwright/test';
 
 export const DEMO_PASSWORD = 'parley-demo';
@@ -75,3 +76,14 @@ export async function apiChannel(request: APIRequestContext, members: string[], 
   return (await response.json()).id;
 }
 
+
+/** Fails on serious or critical axe violations on the page as it is now (colour contrast
+ * included); returns axe's results for further checks. */
+export async function expectAccessible(page: Page, label: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.id === 'color-contrast' || v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | ')}`);
+  expect(serious, label).toEqual([]);
+  return results;
+}

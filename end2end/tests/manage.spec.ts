@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, Locator, Page, test } from '@playwright/test';
-import { apiChannel, conversations, log, open, person, Person, send, waitHydrated } from './helpers';
+import { Person, apiChannel, conversations, expectAccessible, log, open, person, send, waitHydrated } from './helpers';
 
 // Conversations people manage (SPEC §7.2): members, roles, leaving and renaming, live in every
 // member's tab; muting; blocking; folded messages of blocked people; reporting. One browser
@@ -233,15 +232,6 @@ test('a message is reported with a reason', async ({ browser }) => {
   await line(a.page, 'mine').hover();
   await expect(line(a.page, 'mine').getByRole('button', { name: 'Report' })).toHaveCount(0);
 });
-
-/** Serious or critical axe violations on the page as it is now (colour contrast included). */
-async function expectAccessible(page: Page, label: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.id === 'color-contrast' || v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | ')}`);
-  expect(serious, label).toEqual([]);
-}
 
 test('the managing controls pass axe in both themes', async ({ browser }) => {
   test.setTimeout(60_000);

@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { APIRequestContext, expect, Page, test } from '@playwright/test';
-import { apiChannel, conversations, log, open, person, send } from './helpers';
+import { apiChannel, conversations, expectAccessible, log, open, person, send } from './helpers';
 
 // Rich messages (SPEC §7.3): reactions live for everyone with the server's counts, replies
 // quoting their original (a click on the quote goes to it, loading older pages when it is far
@@ -29,15 +28,6 @@ async function post(request: APIRequestContext, channel: string, text: string, r
     expect(response.ok(), await response.text()).toBeTruthy();
     return (await response.json()) as { id: string; seq: number };
   }
-}
-
-/** Serious or critical axe violations on the page as it is now (colour contrast included). */
-async function expectAccessible(page: Page, label: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.id === 'color-contrast' || v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | ')}`);
-  expect(serious, label).toEqual([]);
 }
 
 async function react(page: Page, text: string, emoji: string) {

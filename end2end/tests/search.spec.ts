@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
-import { APIRequestContext, expect, Page, test } from '@playwright/test';
-import { apiChannel, conversations, log, open, person, send } from './helpers';
+import { APIRequestContext, expect, test } from '@playwright/test';
+import { apiChannel, conversations, expectAccessible, log, open, person, send } from './helpers';
 
 // Message search (SPEC §7.4): the searchbox above the conversation list finds what I may
 // read, with the matching words marked; choosing a result opens its conversation at that
@@ -19,14 +18,6 @@ async function post(request: APIRequestContext, channel: string, texts: string[]
       break;
     }
   }
-}
-
-async function expectAccessible(page: Page, label: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.id === 'color-contrast' || v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | ')}`);
-  expect(serious, label).toEqual([]);
 }
 
 test('a search finds my messages with the words marked and opens the conversation there', async ({ browser }) => {

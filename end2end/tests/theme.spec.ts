@@ -1,6 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test } from '@playwright/test';
-import { apiChannel, conversations, log, open, person, Person, send } from './helpers';
+import { Person, apiChannel, conversations, log, open, person, send, expectAccessible as expectSeriousFree } from './helpers';
 
 // The chat's light and dark themes, and the host classes that force one, in an open
 // conversation that shows every kind of text the chat has: messages from both sides, a link, an
@@ -9,11 +8,7 @@ import { apiChannel, conversations, log, open, person, Person, send } from './he
 
 /** Serious or critical axe violations on the page as it is now (colour contrast included). */
 async function expectAccessible(page: Page, label: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations
-    .filter((v) => v.id === 'color-contrast' || v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join(' | ')}`);
-  expect(serious, label).toEqual([]);
+  const results = await expectSeriousFree(page, label);
   // axe checked something: the conversation's text is there to be measured.
   expect(results.passes.some((p) => p.id === 'color-contrast'), `${label}: contrast was measured`).toBe(true);
 }
