@@ -71,6 +71,12 @@ fn ConnectionBanner(client: ChatClient) -> impl IntoView {
 #[component]
 fn OpenRequests(client: ChatClient) -> impl IntoView {
     let navigate = leptos_router::hooks::use_navigate();
+    client.open_followers.update_value(|n| *n += 1);
+    on_cleanup(move || {
+        let _ = client
+            .open_followers
+            .try_update_value(|n| *n = n.saturating_sub(1));
+    });
     Effect::new(move |_| {
         if let Some(channel) = client.open_request.get() {
             client.open_request.set(None);

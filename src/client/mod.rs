@@ -220,6 +220,9 @@ pub struct ChatClient {
     pub focus: RwSignal<Option<Focus>>,
     /// A conversation to open (a notification clicked): the chat interface goes there.
     pub open_request: RwSignal<Option<Uuid>>,
+    /// How many chat interfaces are mounted to follow `open_request` (none: a notification
+    /// clicked on another page of the host loads the conversation's page instead).
+    pub open_followers: StoredValue<usize>,
     /// Whether the tab is in front: an open conversation is read only while it is.
     pub visible: RwSignal<bool>,
     logs: StoredValue<HashMap<Uuid, RwSignal<ChannelLog>>>,
@@ -262,6 +265,7 @@ impl ChatClient {
             connection: RwSignal::new(Connection::Connecting),
             focus: RwSignal::new(None),
             open_request: RwSignal::new(None),
+            open_followers: StoredValue::new(0),
             visible: RwSignal::new(true),
             logs: StoredValue::new(HashMap::new()),
             presence: StoredValue::new(HashMap::new()),

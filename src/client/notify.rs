@@ -174,8 +174,14 @@ impl ChatClient {
         let this = *self;
         let shown = notification.clone();
         let click = Closure::once_into_js(move || {
-            let _ = window().focus();
-            this.open_request.set(Some(channel_id));
+            let window = window();
+            let _ = window.focus();
+            if this.open_followers.get_value() > 0 {
+                this.open_request.set(Some(channel_id));
+            } else {
+                // No chat on this page of the host: go to the conversation's page.
+                let _ = window.location().set_href(&format!("/chat/{channel_id}"));
+            }
             shown.close();
         });
         notification.set_onclick(Some(click.unchecked_ref()));
