@@ -824,7 +824,7 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
         let reply_to = replies
             .and_then(|r| r.target.get_untracked())
             .map(|to| to.id);
-        match client.send(channel, &typed, reply_to) {
+        match client.send(channel, &typed, reply_to, Vec::new()) {
             Ok(()) => {
                 el.set_value("");
                 drafts.set_text(channel, String::new());
@@ -1029,6 +1029,7 @@ mod tests {
                 reply_to: None,
                 mentions: Vec::new(),
                 reactions: Vec::new(),
+                attachments: Vec::new(),
             },
             delivery: Delivery::Sent,
             refusal: None,

@@ -10,10 +10,10 @@ mod time;
 pub mod user;
 
 pub use chat::{
-    ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
+    Attachment, ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
     HistoryPage, HistoryQuery, Member, MemberChange, Message, MessageEdit, MessageText, Mute,
     NewChannel, NewMessage, NewReport, Quote, Reaction, ReactionChange, ReadUpTo, Rename,
-    ReportReason, Role, RoleChange, MAX_REACTION_USERS, REACTIONS,
+    ReportReason, Role, RoleChange, MAX_ATTACHMENTS, MAX_REACTION_USERS, REACTIONS,
 };
 pub use error::{ApiError, ErrorCode};
 pub use event::{ClientEvent, Cursor, Presence, ServerEvent, UserToken};

@@ -64,6 +64,8 @@ pub struct LimitSettings {
     pub sign_in_failures_per_name: Rate,
     /// Sign-ups from one address.
     pub sign_ups: Rate,
+    /// Files one user may upload (each is up to `PARLEY_MAX_UPLOAD_BYTES` of work).
+    pub uploads: Rate,
     /// WebSockets one user may hold on one instance.
     pub sockets_per_user: usize,
     /// WebSockets one address may hold on one instance.
@@ -94,6 +96,8 @@ impl Default for LimitSettings {
             // One name from one address: 10 guesses, then one every 6 s.
             sign_in_failures_per_name: Rate::new(10, 10),
             sign_ups: Rate::new(10, 30),
+            // Two a second sustained, a drop of 20 files at once.
+            uploads: Rate::new(120, 20),
             sockets_per_user: 20,
             sockets_per_address: 500,
             trusted_proxies: Vec::new(),
@@ -111,6 +115,7 @@ pub enum Action {
     Typing,
     Replay,
     Connect,
+    Upload,
 }
 
 pub struct Limits {
@@ -122,6 +127,7 @@ pub struct Limits {
     typing: DefaultKeyedRateLimiter<Uuid>,
     replays: DefaultKeyedRateLimiter<Uuid>,
     connects: DefaultKeyedRateLimiter<Uuid>,
+    uploads: DefaultKeyedRateLimiter<Uuid>,
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
     sign_in_failures: Failures<IpAddr>,
     sign_in_failures_per_name: Failures<(IpAddr, String)>,
@@ -148,6 +154,7 @@ impl Limits {
             typing: RateLimiter::keyed(settings.typing.quota()),
             replays: RateLimiter::keyed(settings.replays.quota()),
             connects: RateLimiter::keyed(settings.connects.quota()),
+            uploads: RateLimiter::keyed(settings.uploads.quota()),
             sign_ups: RateLimiter::keyed(settings.sign_ups.quota()),
             sign_in_failures: Failures::new(settings.sign_in_failures),
             sign_in_failures_per_name: Failures::new(settings.sign_in_failures_per_name),
@@ -170,6 +177,7 @@ impl Limits {
                     &limits.typing,
                     &limits.replays,
                     &limits.connects,
+                    &limits.uploads,
                 ] {
                     users.retain_recent();
                 }
@@ -195,6 +203,7 @@ impl Limits {
             Action::Typing => &self.typing,
             Action::Replay => &self.replays,
             Action::Connect => &self.connects,
+            Action::Upload => &self.uploads,
         };
         bucket.check_key(&user_id).map_err(limited)
     }
