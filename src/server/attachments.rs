@@ -348,6 +348,12 @@ fn jpeg(picture: &DynamicImage, quality: u8) -> Result<Vec<u8>, image::ImageErro
     Ok(out)
 }
 
+/// Reads a body to its end and drops it (its length was checked by the caller).
+async fn drain(body: Body) {
+    let mut stream = body.into_data_stream();
+    while let Some(Ok(_)) = stream.next().await {}
+}
+
 /// Reads an upload's body, refusing it as soon as it passes `max` bytes.
 pub async fn read_body(body: Body, max: u64) -> Result<Vec<u8>, ServerError> {
     let mut stream = body.into_data_stream();
@@ -391,7 +397,13 @@ pub async fn upload(
     if let Uploader::Person(id) = uploader {
         state.limits.check(Action::Upload, id)?;
     }
-    if declared.is_some_and(|n| n > settings.max_bytes) {
+    if let Some(declared) = declared.filter(|n| *n > settings.max_bytes) {
+        // A file a little over the limit (the usual case) is read and dropped, so a client
+        // still sending it gets this answer instead of a reset connection; one far over it
+        // was refused before the handler (`routes::limit_by_route`).
+        if declared <= settings.max_bytes.saturating_mul(2) {
+            drain(body).await;
+        }
         return Err(UploadError::TooLarge {
             max: settings.max_bytes,
         }

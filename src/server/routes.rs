@@ -33,8 +33,9 @@ pub fn is_upload(path: &str) -> bool {
 /// The body limit and the time limit of every request, chosen by route. Everything keeps
 /// [`MAX_BODY_BYTES`] (a longer `Content-Length` is refused at once, a body that grows past
 /// it fails to read: 413) and the request timeout (408). Upload routes, and only they, take
-/// `PARLEY_MAX_UPLOAD_BYTES` (refused here by `Content-Length`; their handler counts the bytes
-/// as they arrive and stops at the limit, never buffering more) and
+/// `PARLEY_MAX_UPLOAD_BYTES` (a `Content-Length` over twice it is refused here; the handler
+/// refuses any over it and counts the bytes as they arrive, stopping at the limit, never
+/// buffering more) and
 /// `PARLEY_UPLOAD_TIMEOUT_SECS`. One layer instead of tower-http's two, because a body limit
 /// set outside the router cannot be raised by an inner layer for one route.
 async fn limit_by_route(State(chat): State<Chat>, request: Request, next: Next) -> Response {
@@ -45,7 +46,9 @@ async fn limit_by_route(State(chat): State<Chat>, request: Request, next: Next) 
         .and_then(|v| v.parse::<u64>().ok());
     let uploads = &chat.settings.uploads;
     let (request, within) = if is_upload(request.uri().path()) {
-        if declared.is_some_and(|n| n > uploads.max_bytes) {
+        // Up to twice the limit the handler answers, after checking who asks (and reads the
+        // body away so the client sees the 413); beyond, refused here unread.
+        if declared.is_some_and(|n| n > uploads.max_bytes.saturating_mul(2)) {
             let max = uploads.max_bytes;
             return ServerError::from(UploadError::TooLarge { max }).into_response();
         }

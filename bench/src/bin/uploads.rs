@@ -103,7 +103,11 @@ impl Http {
             self.cookie = Some(cookie.to_owned());
         }
         let body = response.into_body().collect().await?.to_bytes();
-        Ok((status, String::from_utf8_lossy(&body).into_owned(), started.elapsed()))
+        Ok((
+            status,
+            String::from_utf8_lossy(&body).into_owned(),
+            started.elapsed(),
+        ))
     }
 }
 
@@ -112,7 +116,11 @@ async fn signed_up(addr: SocketAddr, name: &str) -> Result<(Http, String), Failu
     let username = format!("{name}-{}", std::process::id());
     let body = serde_json::json!({"username": username, "display_name": name, "password": "correct horse battery"});
     let (status, text, _) = http
-        .post("/api/auth/signup", "application/json", body.to_string().into_bytes())
+        .post(
+            "/api/auth/signup",
+            "application/json",
+            body.to_string().into_bytes(),
+        )
         .await?;
     if status != 201 {
         return Err(format!("sign-up: {status} {text}").into());
@@ -153,7 +161,11 @@ async fn main() -> Result<(), Failure> {
     let (_, bob) = signed_up(addr, "bench-bob").await?;
     let body = serde_json::json!({"members": [bob]});
     let (status, text, _) = ann
-        .post("/api/chat/channels", "application/json", body.to_string().into_bytes())
+        .post(
+            "/api/chat/channels",
+            "application/json",
+            body.to_string().into_bytes(),
+        )
         .await?;
     if status != 201 {
         return Err(format!("channel: {status} {text}").into());
@@ -168,7 +180,10 @@ async fn main() -> Result<(), Failure> {
         *byte = (i as u8).wrapping_mul(31) | 0x80;
     }
     other[0] = 0xFE;
-    for (label, bytes, kind) in [("5 MB JPEG", &jpeg, "image/jpeg"), ("5 MB other bytes", &other, "application/octet-stream")] {
+    for (label, bytes, kind) in [
+        ("5 MB JPEG", &jpeg, "image/jpeg"),
+        ("5 MB other bytes", &other, "application/octet-stream"),
+    ] {
         let mut times = Vec::new();
         for _ in 0..RUNS {
             let path = format!("/api/chat/channels/{channel}/uploads?name=bench");
