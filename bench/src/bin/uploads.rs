@@ -6,7 +6,6 @@
 //!
 //! `cargo run --release -p parley-bench --bin parley-uploads -- http://127.0.0.1:3000`
 
-use std::io::Cursor;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
