@@ -3,7 +3,8 @@
 //! unread message; "Jump to latest"), message actions (reply, react, edit, delete, report;
 //! blocked people's messages collapsed; messages that mention me highlighted) and the composer
 //! (reply bar, mention list), whose unsent text (`Drafts`) survives hydration, the composer
-//! being rebuilt and (stored by the client) a reload.
+//! being rebuilt and (stored by the client) a reload, and its files (`attach`: "Attach files",
+//! dropped on the conversation or pasted; sent with the message once uploaded).
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,6 +15,7 @@ use leptos::task::spawn_local;
 use leptos::web_sys;
 use uuid::Uuid;
 
+use super::attach::{AttachButton, AttachmentList, UploadList, Uploads};
 use super::block::BlockButton;
 use super::dialog::ErrorLine;
 use super::identicon::Identicon;
@@ -356,8 +358,19 @@ fn OpenChannel(
             _ => "Several people are typing…".to_owned(),
         }
     };
+    let uploads = Uploads::new(channel);
     view! {
-        <section class="parley-conversation">
+        <section
+            class="parley-conversation"
+            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                #[cfg(feature = "hydrate")]
+                if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
+                    uploads.add(&files);
+                }
+            }
+        >
             <header class="parley-conversation-head">
                 <a class="parley-back" href="/chat" aria-label="All conversations">
                     "‹"
@@ -445,7 +458,7 @@ fn OpenChannel(
             </Show>
             </div>
             <p class="parley-typing" aria-live="polite">{typing_line}</p>
-            <Composer client=Some(client) channel />
+            <Composer client=Some(client) channel uploads />
         </section>
     }
 }
@@ -541,6 +554,7 @@ fn MessageItem(
         .clone()
         .map(|quote| view! { <QuoteButton quote people=people.clone() /> });
     let reactions = message.reactions.clone();
+    let files = message.attachments.clone();
     let reaction_people = people.clone();
     let reply_author = author.clone();
     let reply = move |_| {
@@ -583,6 +597,7 @@ fn MessageItem(
                             <MessageText text=stored_text.clone() people=text_people.clone() />
                             {edited.then(|| view! { <span class="parley-muted parley-edited">" (edited)"</span> })}
                         </div>
+                        {(!files.is_empty()).then(|| view! { <AttachmentList files=files.clone() /> })}
                     }
                         .into_any()
                 }
@@ -836,8 +851,16 @@ fn LoadingChannel(channel: Option<Uuid>) -> impl IntoView {
 /// yet: the button is disabled (before hydration it would submit the page), and Enter asks the
 /// composer that replaces this one to send.
 #[component]
-fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
+fn Composer(
+    client: Option<ChatClient>,
+    channel: Uuid,
+    /// The conversation's files (none while loading).
+    #[prop(optional)]
+    uploads: Option<Uploads>,
+) -> impl IntoView {
     let drafts = Drafts::use_drafts();
+    // Send was asked for while files were still uploading: it goes once they are up.
+    let waiting = RwSignal::new(false);
     let text = NodeRef::<html::Textarea>::new();
     let error = RwSignal::new(None::<String>);
     // Only an open conversation (with its client) has replies and members to mention.
@@ -868,8 +891,17 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
         let reply_to = replies
             .and_then(|r| r.target.get_untracked())
             .map(|to| to.id);
-        match client.send(channel, &typed, reply_to) {
+        if uploads.is_some_and(|u| u.uploading()) {
+            waiting.set(true);
+            error.set(None);
+            return;
+        }
+        let files = uploads.map(|u| u.done()).unwrap_or_default();
+        match client.send(channel, &typed, reply_to, files) {
             Ok(()) => {
+                if let Some(uploads) = uploads {
+                    uploads.clear();
+                }
                 el.set_value("");
                 drafts.set_text(channel, String::new());
                 client.save_draft(channel, "");
@@ -917,6 +949,13 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             }
         });
     });
+    // The send asked for goes once the last file is up.
+    Effect::new(move |_| {
+        if waiting.get() && !uploads.is_some_and(|u| u.uploading()) {
+            waiting.set(false);
+            untrack(submit);
+        }
+    });
     // Choosing "Reply" puts the cursor in the box.
     Effect::new(move |_| {
         if replies.is_some_and(|r| r.target.with(Option::is_some)) {
@@ -935,7 +974,20 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
             }
         >
             <MentionList picker />
+            {uploads.map(|uploads| view! { <UploadList uploads /> })}
             <textarea
+                on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                    #[cfg(feature = "hydrate")]
+                    if let (Some(uploads), Some(files)) = (
+                        uploads,
+                        ev.clipboard_data().and_then(|d| d.files()).filter(|f| f.length() > 0),
+                    ) {
+                        ev.prevent_default();
+                        uploads.add(&files);
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = ev;
+                }
                 aria-label="Message"
                 placeholder="Write a message…"
                 rows="1"
@@ -978,9 +1030,15 @@ fn Composer(client: Option<ChatClient>, channel: Uuid) -> impl IntoView {
                     }
                 }
             ></textarea>
+            {uploads.map(|uploads| view! { <AttachButton uploads /> })}
             <button type="submit" class="parley-primary" disabled=client.is_none()>
                 "Send"
             </button>
+            <Show when=move || waiting.get()>
+                <p class="parley-muted parley-composer-status" role="status">
+                    "Sending once the files are uploaded…"
+                </p>
+            </Show>
             {move || error.get().map(|e| view! { <p class="parley-error parley-composer-error" role="alert">{e}</p> })}
         </form>
     }
@@ -1073,6 +1131,7 @@ mod tests {
                 reply_to: None,
                 mentions: Vec::new(),
                 reactions: Vec::new(),
+                attachments: Vec::new(),
             },
             delivery: Delivery::Sent,
             refusal: None,

@@ -4,6 +4,7 @@
 //! They read the chat client's store (`client`) and call server functions (`api`); never the
 //! network directly.
 
+mod attach;
 mod block;
 mod conversation;
 mod dialog;

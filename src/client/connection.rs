@@ -233,6 +233,7 @@ impl ChatClient {
             channel_id: message.channel_id,
             text: message.text,
             reply_to: message.reply_to.map(|q| q.id),
+            attachments: message.attachments.iter().map(|a| a.id).collect(),
         });
         if sent {
             self.outbox

@@ -31,8 +31,8 @@ use uuid::Uuid;
 
 use crate::api;
 use crate::model::{
-    ChannelCursor, ChannelPage, ChannelSummary, ClientEvent, ErrorCode, Member, Message,
-    MessageText, Presence, Quote, User,
+    Attachment, ChannelCursor, ChannelPage, ChannelSummary, ClientEvent, ErrorCode, Member,
+    Message, MessageText, Presence, Quote, User,
 };
 pub use connection::Connection;
 
@@ -648,11 +648,19 @@ impl ChatClient {
         });
     }
 
-    /// Sends `text` (a reply to the message `reply_to` of the log, when given): shown at once
-    /// as pending (with its quote), queued in the outbox, then replaced by the stored message
-    /// or marked failed. Returns the parse error for empty or over-long text.
-    pub fn send(&self, channel_id: Uuid, text: &str, reply_to: Option<Uuid>) -> Result<(), String> {
-        let text = MessageText::parse(text).map_err(|e| e.to_string())?;
+    /// Sends `text` (a reply to the message `reply_to` of the log, when given) with files
+    /// already uploaded: shown at once as pending (with its quote and files), queued in the
+    /// outbox, then replaced by the stored message or marked failed. Returns the parse error
+    /// for over-long text, or empty text without files.
+    pub fn send(
+        &self,
+        channel_id: Uuid,
+        text: &str,
+        reply_to: Option<Uuid>,
+        attachments: Vec<Attachment>,
+    ) -> Result<(), String> {
+        let text = MessageText::parse_with_attachments(text, attachments.len())
+            .map_err(|e| e.to_string())?;
         let log = self.log(channel_id);
         let reply_to = match reply_to {
             Some(original) => Some(
@@ -675,6 +683,7 @@ impl ChatClient {
             reply_to,
             mentions: Vec::new(),
             reactions: Vec::new(),
+            attachments,
         };
         log.update(|l| l.upsert(message.clone(), Delivery::Pending));
         // Receivers stop showing "typing" when the message arrives; the next keystroke says
@@ -823,6 +832,7 @@ mod tests {
             reply_to: None,
             mentions: Vec::new(),
             reactions: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 

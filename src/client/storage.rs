@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ChatClient;
-use crate::model::{Message, Quote};
+use crate::model::{Attachment, Message, Quote};
 
 /// One queued message as stored. Fields added later (a reply's quoted id…) take
 /// `#[serde(default)]`: entries written by an older version lack them; fields this version
@@ -26,6 +26,9 @@ pub struct StoredSend {
     /// The quote of the message it replies to (sent as its id).
     #[serde(default)]
     pub reply_to: Option<Quote>,
+    /// Its files, uploaded already (sent as their ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl StoredSend {
@@ -36,6 +39,7 @@ impl StoredSend {
             text: message.text.clone(),
             created_ms: message.created_at.timestamp_millis(),
             reply_to: message.reply_to.clone(),
+            attachments: message.attachments.clone(),
         }
     }
 
@@ -53,6 +57,7 @@ impl StoredSend {
             reply_to: self.reply_to,
             mentions: Vec::new(),
             reactions: Vec::new(),
+            attachments: self.attachments,
         }
     }
 }
@@ -208,6 +213,7 @@ mod tests {
             reply_to: None,
             mentions: Vec::new(),
             reactions: Vec::new(),
+            attachments: Vec::new(),
         };
         let (first, second) = (message("first", 1), message("second", 2));
         let json = |m: &Message| serde_json::to_string(&StoredSend::of(m)).unwrap_or_default();

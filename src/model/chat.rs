@@ -102,6 +102,64 @@ pub struct Message {
     /// Reactions in the order each emoji was first used (none on a deleted message).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// Files sent with it, in the order they were attached (none on a deleted message).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// Most files attached to one message.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+/// A file sent with a message (or uploaded, waiting for its message). The bytes are served by
+/// [`Attachment::url`] (and a small image by [`Attachment::thumbnail_url`]) to members only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    /// The file's name as it was uploaded (for display; never where it is stored).
+    pub name: String,
+    /// What the bytes are, sniffed by the server (never the name's or the browser's word).
+    pub content_type: String,
+    /// Bytes served at [`Attachment::url`].
+    pub size: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i32>,
+    /// A thumbnail is served at [`Attachment::thumbnail_url`] (images).
+    #[serde(default)]
+    pub thumbnail: bool,
+}
+
+impl Attachment {
+    /// `GET` the file (members of its conversation only).
+    pub fn url(&self) -> String {
+        format!("/api/chat/attachments/{}", self.id)
+    }
+
+    /// `GET` its thumbnail, when [`Attachment::thumbnail`].
+    pub fn thumbnail_url(&self) -> String {
+        format!("/api/chat/attachments/{}/thumbnail", self.id)
+    }
+
+    /// Shown inline as a picture (it has a thumbnail).
+    pub fn is_image(&self) -> bool {
+        self.thumbnail && self.content_type.starts_with("image/")
+    }
+}
+
+/// A size for people: "812 B", "1.2 KB", "3.4 MB" (powers of 1,024, one decimal).
+pub fn human_size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 impl Message {
@@ -260,6 +318,14 @@ pub struct MessageText(String);
 impl MessageText {
     pub const MAX: usize = 4000;
 
+    /// The text of a message with files attached: it may be empty.
+    pub fn parse_with_attachments(raw: &str, attachments: usize) -> Result<Self, ValidationError> {
+        if attachments > 0 && raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let text = super::name::trimmed(raw, "Message", Self::MAX)?;
         // Line breaks and tabs are text; other control characters (NUL above all, which
@@ -373,6 +439,10 @@ pub struct NewMessage {
     /// An earlier message of the same channel this one replies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<Uuid>,
+    /// Uploads (`POST /api/chat/channels/{id}/uploads`) to send with it, at most
+    /// [`MAX_ATTACHMENTS`]; with any, the text may be empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Uuid>,
 }
 
 /// `GET /api/chat/channels/{id}/messages?before=&after=&around=&limit=`: at most one of

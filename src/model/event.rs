@@ -111,6 +111,9 @@ pub enum ClientEvent {
         /// An earlier message of the same channel this one replies to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<Uuid>,
+        /// Uploads sent with it (see `NewMessage::attachments`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Uuid>,
     },
     /// Sets my reaction `emoji` (one of `model::REACTIONS`) on a message on or off.
     /// Idempotent; the change reaches every member (me included) as `message_updated` with
@@ -488,6 +491,15 @@ mod tests {
                 emoji: "👍".into(),
                 count: 2,
                 users: vec![Uuid::from_u128(9), id],
+            }],
+            attachments: vec![crate::model::Attachment {
+                id: Uuid::from_u128(11),
+                name: "plan.png".into(),
+                content_type: "image/png".into(),
+                size: 1234,
+                width: Some(640),
+                height: Some(480),
+                thumbnail: true,
             }],
         };
         let presence = Presence {

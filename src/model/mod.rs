@@ -10,11 +10,11 @@ mod time;
 pub mod user;
 
 pub use chat::{
-    ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
+    Attachment, ChannelCursor, ChannelKind, ChannelName, ChannelPage, ChannelQuery, ChannelSummary,
     HistoryPage, HistoryQuery, Member, MemberChange, Message, MessageEdit, MessageText, Mute,
     NewChannel, NewMessage, NewReport, Quote, Reaction, ReactionChange, ReadUpTo, Rename,
     ReportReason, Role, RoleChange, SearchPage, SearchQuery, SearchResult, SnippetPart,
-    MAX_REACTION_USERS, MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, REACTIONS,
+    MAX_ATTACHMENTS, MAX_REACTION_USERS, MAX_SEARCH_CHARS, MAX_SEARCH_PAGE, REACTIONS,
 };
 pub use error::{ApiError, ErrorCode};
 pub use event::{ClientEvent, Cursor, Presence, ServerEvent, UserToken};

@@ -5,6 +5,7 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::attachments;
 use super::bus::Notice;
 use super::db;
 use super::error::ServerError;
@@ -278,20 +279,26 @@ pub async fn history(
 
 /// Stores a message exactly once (a retry with the same id returns the stored message) through
 /// the group-commit writer, which also publishes it.
+/// Files named in `attachments` are attached in the same commit (see [`attachments::check_for_send`]).
 pub async fn send(state: &Chat, me: &User, input: &NewMessage) -> Result<Message, ServerError> {
-    let text = MessageText::parse(&input.text)?;
+    let text = MessageText::parse_with_attachments(&input.text, input.attachments.len())?;
     state.limits.send(me.id)?;
     if let Some(original) = input.reply_to {
         check_reply(&state.pool, input.channel_id, original).await?;
     }
+    let id = input.id.unwrap_or_else(Uuid::new_v4);
+    let attachments =
+        attachments::check_for_send(&state.pool, me.id, input.channel_id, id, &input.attachments)
+            .await?;
     let writer = &state.realtime.writer;
     writer
         .send(Draft {
-            id: input.id.unwrap_or_else(Uuid::new_v4),
+            id,
             channel_id: input.channel_id,
             user_id: me.id,
             text,
             reply_to: input.reply_to,
+            attachments,
         })
         .await
 }

@@ -1,6 +1,6 @@
 //! The chat's configuration, loaded and checked once at start-up from the environment:
 //! `PARLEY_PUBLIC_ORIGIN` (default `http://<site address>`), the limits listed in
-//! [`LIMIT_VARIABLES`] and docs/API.md, and the server API's `PARLEY_SERVER_SECRET`,
+//! [`LIMIT_VARIABLES`] and docs/API.md, the attachments' folder and sizes (`uploads`), and the server API's `PARLEY_SERVER_SECRET`,
 //! `PARLEY_WEBHOOK_URL` and `PARLEY_WEBHOOK_TIMEOUT_SECS`. The host reads its own (database,
 //! address, pages).
 
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::attachments::UploadSettings;
 use super::limits::{LimitSettings, Rate};
 use super::secret::{ServerSecret, MIN_SECRET_CHARS};
 use super::state::{ServeSettings, Settings};
@@ -38,17 +39,19 @@ pub struct ChatConfig {
 }
 
 /// The per-minute rates and bursts that can be set, as `<NAME>_PER_MINUTE` and `<NAME>_BURST`.
-pub const LIMIT_VARIABLES: [&str; 10] = [
+pub const LIMIT_VARIABLES: [&str; 12] = [
     "PARLEY_SENDS",
     "PARLEY_CHANNELS",
     "PARLEY_EDITS",
     "PARLEY_READS",
     "PARLEY_TYPING",
     "PARLEY_REPLAYS",
+    "PARLEY_SEARCHES",
     "PARLEY_CONNECTS",
     "PARLEY_SIGN_IN_FAILURES",
     "PARLEY_SIGN_IN_FAILURES_PER_NAME",
     "PARLEY_SIGN_UPS",
+    "PARLEY_UPLOADS",
 ];
 
 impl ChatConfig {
@@ -175,6 +178,7 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
                 limits.sign_in_failures_per_name,
             )?,
             sign_ups: rate("PARLEY_SIGN_UPS", limits.sign_ups)?,
+            uploads: rate("PARLEY_UPLOADS", limits.uploads)?,
             sockets_per_user: number("PARLEY_SOCKETS_PER_USER")?
                 .map_or(limits.sockets_per_user, |n| n as usize),
             sockets_per_address: number("PARLEY_SOCKETS_PER_ADDRESS")?
@@ -193,7 +197,39 @@ fn settings(public_origin: &str, listen_ip: IpAddr) -> Result<Settings, ConfigEr
         },
         server_secret,
         webhooks,
+        uploads: uploads()?,
     })
+}
+
+/// `PARLEY_DATA_DIR` (default `.data`; files in its `attachments` folder),
+/// `PARLEY_MAX_UPLOAD_BYTES`, `PARLEY_UPLOAD_QUOTA_BYTES`, `PARLEY_UNATTACHED_UPLOAD_SECS`,
+/// `PARLEY_UPLOAD_TIMEOUT_SECS`.
+fn uploads() -> Result<UploadSettings, ConfigError> {
+    let defaults = UploadSettings::default();
+    let data = env("PARLEY_DATA_DIR").unwrap_or_else(|| ".data".to_owned());
+    Ok(UploadSettings {
+        dir: std::path::Path::new(&data).join("attachments"),
+        max_bytes: bytes("PARLEY_MAX_UPLOAD_BYTES")?.unwrap_or(defaults.max_bytes),
+        quota_bytes: bytes("PARLEY_UPLOAD_QUOTA_BYTES")?.unwrap_or(defaults.quota_bytes),
+        unattached_after: seconds("PARLEY_UNATTACHED_UPLOAD_SECS")?
+            .unwrap_or(defaults.unattached_after),
+        timeout: seconds("PARLEY_UPLOAD_TIMEOUT_SECS")?.unwrap_or(defaults.timeout),
+    })
+}
+
+fn bytes(name: &str) -> Result<Option<u64>, ConfigError> {
+    match env(name) {
+        None => Ok(None),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                name: name.to_owned(),
+                expected: "a number of bytes",
+                value,
+            }),
+    }
 }
 
 fn number(name: &str) -> Result<Option<u32>, ConfigError> {

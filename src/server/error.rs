@@ -57,6 +57,10 @@ pub enum ServerError {
     Database(#[source] sqlx::Error),
     #[error(transparent)]
     Identity(#[from] super::identity::IdentityError),
+    /// An upload, a download or a send's attachments refused (413 for sizes, 400 for bad
+    /// images and attachments, 503/500 for the file store).
+    #[error(transparent)]
+    Upload(#[from] super::attachments::UploadError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -121,6 +125,18 @@ impl ServerError {
                 ErrorCode::Unavailable,
                 "The service is temporarily unavailable. Please try again.",
             ),
+            Upload(e) => {
+                use super::attachments::UploadError as U;
+                let code = match e {
+                    U::TooLarge { .. } | U::QuotaExceeded { .. } | U::ImageTooLarge => {
+                        ErrorCode::PayloadTooLarge
+                    }
+                    U::BadImage(_) | U::TooMany | U::NotAttachable => ErrorCode::BadRequest,
+                    U::NoStore | U::Store(_) => ErrorCode::Unavailable,
+                    U::Encode(_) => ErrorCode::Internal,
+                };
+                ApiError::new(code, e.message())
+            }
             Database(_) | Internal(_) => {
                 ApiError::new(ErrorCode::Internal, "Something went wrong on our side.")
             }

@@ -21,7 +21,7 @@ use super::limits::Action;
 use super::manage::{self, Actor};
 use super::people::{self, PeopleQuery};
 use super::state::Chat;
-use super::{chat, realtime, search};
+use super::{attachments, chat, realtime, search};
 use crate::model::{
     ApiError, ChannelQuery, HistoryQuery, MemberChange, MessageEdit, Mute, NewChannel, NewMessage,
     NewReport, ReactionChange, ReadUpTo, Rename, RoleChange, SearchQuery, UserQuery,
@@ -62,6 +62,9 @@ pub fn api_routes() -> Router<Chat> {
         )
         .route("/api/chat/unread", get(unread))
         .route("/api/chat/search", get(search_messages))
+        .route("/api/chat/channels/{id}/uploads", post(upload))
+        .route("/api/chat/attachments/{id}", get(download))
+        .route("/api/chat/attachments/{id}/thumbnail", get(thumbnail))
         .route("/api/chat/ws", get(realtime::ws::websocket))
         .route("/api/chat/events", get(realtime::sse::events))
 }
@@ -182,6 +185,60 @@ async fn send_message(
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult {
     Ok(Json(chat::send(&state, &me, &input).await?).into_response())
+}
+
+/// `?name=` of an upload: the file's name as the person knows it (display only).
+#[derive(serde::Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The declared `Content-Length`, if any.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// `POST /api/chat/channels/{id}/uploads?name=`: the file's bytes as the body (any
+/// `Content-Type`; it is not read). 201 with the [`crate::model::Attachment`].
+async fn upload(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult {
+    let declared = declared_length(&headers);
+    let attachment = attachments::upload(
+        &state,
+        attachments::Uploader::Person(me.id),
+        id,
+        &query.name,
+        declared,
+        body,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(attachment)).into_response())
+}
+
+async fn download(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult {
+    attachments::download(&state, me.id, id, false).await
+}
+
+async fn thumbnail(
+    State(state): State<Chat>,
+    CurrentUser(me): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult {
+    attachments::download(&state, me.id, id, true).await
 }
 
 async fn edit_message(

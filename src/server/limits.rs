@@ -66,6 +66,8 @@ pub struct LimitSettings {
     pub sign_in_failures_per_name: Rate,
     /// Sign-ups from one address.
     pub sign_ups: Rate,
+    /// Files one user may upload (each is up to `PARLEY_MAX_UPLOAD_BYTES` of work).
+    pub uploads: Rate,
     /// WebSockets one user may hold on one instance.
     pub sockets_per_user: usize,
     /// WebSockets one address may hold on one instance.
@@ -98,6 +100,8 @@ impl Default for LimitSettings {
             // One name from one address: 10 guesses, then one every 6 s.
             sign_in_failures_per_name: Rate::new(10, 10),
             sign_ups: Rate::new(10, 30),
+            // Two a second sustained, a drop of 20 files at once.
+            uploads: Rate::new(120, 20),
             sockets_per_user: 20,
             sockets_per_address: 500,
             trusted_proxies: Vec::new(),
@@ -116,6 +120,7 @@ pub enum Action {
     Replay,
     Connect,
     Search,
+    Upload,
 }
 
 pub struct Limits {
@@ -128,6 +133,7 @@ pub struct Limits {
     replays: DefaultKeyedRateLimiter<Uuid>,
     searches: DefaultKeyedRateLimiter<Uuid>,
     connects: DefaultKeyedRateLimiter<Uuid>,
+    uploads: DefaultKeyedRateLimiter<Uuid>,
     sign_ups: DefaultKeyedRateLimiter<IpAddr>,
     sign_in_failures: Failures<IpAddr>,
     sign_in_failures_per_name: Failures<(IpAddr, String)>,
@@ -155,6 +161,7 @@ impl Limits {
             replays: RateLimiter::keyed(settings.replays.quota()),
             searches: RateLimiter::keyed(settings.searches.quota()),
             connects: RateLimiter::keyed(settings.connects.quota()),
+            uploads: RateLimiter::keyed(settings.uploads.quota()),
             sign_ups: RateLimiter::keyed(settings.sign_ups.quota()),
             sign_in_failures: Failures::new(settings.sign_in_failures),
             sign_in_failures_per_name: Failures::new(settings.sign_in_failures_per_name),
@@ -178,6 +185,7 @@ impl Limits {
                     &limits.replays,
                     &limits.searches,
                     &limits.connects,
+                    &limits.uploads,
                 ] {
                     users.retain_recent();
                 }
@@ -204,6 +212,7 @@ impl Limits {
             Action::Replay => &self.replays,
             Action::Connect => &self.connects,
             Action::Search => &self.searches,
+            Action::Upload => &self.uploads,
         };
         bucket.check_key(&user_id).map_err(limited)
     }

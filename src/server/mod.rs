@@ -1,9 +1,10 @@
 //! The chat's server side (feature `ssr`): its state ([`Chat`]), the identity seam a host
-//! implements and the people search over it, configuration, the database, the JSON HTTP API, the server API for the host's
+//! implements and the people search over it, configuration, the database, the JSON HTTP API, attachments, the server API for the host's
 //! backend (user tokens, webhooks), realtime delivery and the layers a host may wrap its
 //! router in. May use `model` and `api`; never the browser-side `chat`
 //! components or `client`.
 
+pub mod attachments;
 pub mod auth;
 pub mod bus;
 pub mod chat;

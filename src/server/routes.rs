@@ -3,17 +3,71 @@
 //! should sit behind (foreign hosts, cross-site writes, body size, time limits, JSON errors,
 //! security headers). Tests build exactly what the hosts build.
 
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::StatusCode;
-use axum::middleware;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
+use super::attachments::UploadError;
+use super::error::ServerError;
 use super::state::Chat;
 use super::{http, security, server_api, style};
 
-/// Largest request body accepted anywhere (a 4,000-character message is far below it).
+/// Largest request body accepted anywhere but an upload (a 4,000-character message is far
+/// below it).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Whether `path` is an upload route (`/api/chat/channels/{id}/uploads`,
+/// `/api/server/uploads`): the one kind of request with a large body and a long time to send it.
+pub fn is_upload(path: &str) -> bool {
+    path == "/api/server/uploads"
+        || path
+            .strip_prefix("/api/chat/channels/")
+            .and_then(|rest| rest.strip_suffix("/uploads"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
+/// The body limit and the time limit of every request, chosen by route. Everything keeps
+/// [`MAX_BODY_BYTES`] (a longer `Content-Length` is refused at once, a body that grows past
+/// it fails to read: 413) and the request timeout (408). Upload routes, and only they, take
+/// `PARLEY_MAX_UPLOAD_BYTES` (a `Content-Length` over twice it is refused here; the handler
+/// refuses any over it and counts the bytes as they arrive, stopping at the limit, never
+/// buffering more) and
+/// `PARLEY_UPLOAD_TIMEOUT_SECS`. One layer instead of tower-http's two, because a body limit
+/// set outside the router cannot be raised by an inner layer for one route.
+async fn limit_by_route(State(chat): State<Chat>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let uploads = &chat.settings.uploads;
+    let (request, within) = if is_upload(request.uri().path()) {
+        // Up to twice the limit the handler answers, after checking who asks (and reads the
+        // body away so the client sees the 413); beyond, refused here unread.
+        if declared.is_some_and(|n| n > uploads.max_bytes.saturating_mul(2)) {
+            let max = uploads.max_bytes;
+            return ServerError::from(UploadError::TooLarge { max }).into_response();
+        }
+        (request, uploads.timeout)
+    } else {
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+        }
+        let request =
+            request.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)));
+        (request, chat.settings.serve.request_timeout)
+    };
+    // Bounds the time to an answer (a slowly sent body included). Streams (WebSocket, SSE)
+    // answer at once and stream afterwards, beyond its reach.
+    match tokio::time::timeout(within, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
 
 impl Chat {
     /// The chat's routes, for any host state: `/api/chat/*` (JSON API, `ws`, `events`),
@@ -35,7 +89,8 @@ impl Chat {
 
 /// Wraps a host's whole router (pages, server functions, the chat's routes, the host's own)
 /// in the chat's protections, outermost last: cross-site writes refused, bodies limited to
-/// [`MAX_BODY_BYTES`], answers within the request timeout (408), foreign `Host`s refused
+/// [`MAX_BODY_BYTES`] and answers within the request timeout (408) except uploads, which
+/// have their own ([`limit_by_route`]), foreign `Host`s refused
 /// (421), every error under `/api/` as JSON, security headers on every response.
 pub fn protect<S: Clone + Send + Sync + 'static>(router: Router<S>, chat: &Chat) -> Router<S> {
     router
@@ -43,13 +98,7 @@ pub fn protect<S: Clone + Send + Sync + 'static>(router: Router<S>, chat: &Chat)
             chat.clone(),
             security::refuse_cross_site_writes,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // Bounds the time to an answer (a slowly sent body included). Streams (WebSocket, SSE)
-        // answer at once and stream afterwards, beyond its reach.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            chat.settings.serve.request_timeout,
-        ))
+        .layer(middleware::from_fn_with_state(chat.clone(), limit_by_route))
         .layer(middleware::from_fn_with_state(
             chat.clone(),
             security::refuse_foreign_hosts,

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::attachments;
 use super::auth;
 use super::chat;
 use super::db;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<Chat> {
         .route("/api/server/channels/{id}", patch(rename_channel))
         .route("/api/server/channels/{id}/members", post(change_members))
         .route("/api/server/messages", post(post_message))
+        .route("/api/server/uploads", post(upload))
         .route("/api/server/messages/{id}", delete(delete_message))
         .route("/api/server/reports", get(list_reports))
 }
@@ -138,7 +140,21 @@ pub struct ServerMessage {
     pub channel_id: Uuid,
     #[serde(default)]
     pub user_id: Option<Uuid>,
+    #[serde(default)]
     pub text: String,
+    /// Uploads by `user_id` to this channel (`POST /api/server/uploads`) to send with it; not
+    /// for system messages. With any, the text may be empty.
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
+}
+
+/// `POST /api/server/uploads?user_id=&channel_id=&name=`: a file uploaded on behalf of a member.
+#[derive(Debug, Deserialize)]
+pub struct ServerUpload {
+    pub user_id: Uuid,
+    pub channel_id: Uuid,
+    #[serde(default)]
+    pub name: String,
 }
 
 /// A channel as the host's backend sees it: no member's own standing (unread, read marks).
@@ -285,6 +301,27 @@ async fn post_message(
     Ok(Json(send(&state, input).await?).into_response())
 }
 
+/// Uploads a file as `user_id` (a member of `channel_id`): the same checks and limits as a
+/// person's upload but the rate. 201 with the attachment, to name in a `POST /api/server/messages`.
+async fn upload(
+    _: ServerCaller,
+    State(state): State<Chat>,
+    ApiQuery(query): ApiQuery<ServerUpload>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult {
+    let attachment = attachments::upload(
+        &state,
+        attachments::Uploader::Server(query.user_id),
+        query.channel_id,
+        &query.name,
+        super::http::declared_length(&headers),
+        body,
+    )
+    .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(attachment)).into_response())
+}
+
 async fn unread(
     _: ServerCaller,
     State(state): State<Chat>,
@@ -320,9 +357,14 @@ async fn server_channel(state: &Chat, channel_id: Uuid) -> Result<ServerChannel,
 /// Posts a message: as `user_id` (a member) through the group-commit writer like any send,
 /// or, without one, a system message. Delivered live and to webhooks like any message.
 pub async fn send(state: &Chat, input: ServerMessage) -> Result<Message, ServerError> {
-    let text = MessageText::parse(&input.text)?;
+    let text = MessageText::parse_with_attachments(&input.text, input.attachments.len())?;
     let id = input.id.unwrap_or_else(Uuid::new_v4);
     let Some(user_id) = input.user_id else {
+        if !input.attachments.is_empty() {
+            return Err(ServerError::BadRequest(
+                "A system message has no attachments: name the `user_id` who sends them.".into(),
+            ));
+        }
         return store::write_system_message(
             &state.pool,
             &state.outbox,
@@ -341,6 +383,14 @@ pub async fn send(state: &Chat, input: ServerMessage) -> Result<Message, ServerE
             },
         );
     }
+    let attachments = attachments::check_for_send(
+        &state.pool,
+        user_id,
+        input.channel_id,
+        id,
+        &input.attachments,
+    )
+    .await?;
     state
         .realtime
         .writer
@@ -350,6 +400,7 @@ pub async fn send(state: &Chat, input: ServerMessage) -> Result<Message, ServerE
             user_id,
             text,
             reply_to: None,
+            attachments,
         })
         .await
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+use super::attachments::{self, Files, UploadSettings};
 use super::identity::Identity;
 use super::lifecycle::Lifecycle;
 use super::limits::{LimitSettings, Limits};
@@ -37,6 +38,8 @@ pub struct Settings {
     /// `PARLEY_WEBHOOK_URL` and its delivery settings: `None`, no webhook events are recorded.
     /// Needs `server_secret` (the signing key).
     pub webhooks: Option<WebhookSettings>,
+    /// Attachments: where the default store keeps them, sizes, the unattached sweep.
+    pub uploads: UploadSettings,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             serve: ServeSettings::default(),
             server_secret: None,
             webhooks: None,
+            uploads: UploadSettings::default(),
         }
     }
 }
@@ -131,6 +135,8 @@ pub struct Chat {
     pub lifecycle: Lifecycle,
     /// Where changes record their webhook events (a no-op when webhooks are off).
     pub outbox: Outbox,
+    /// Where attachments' bytes are kept ([`Chat::with_file_store`] replaces it).
+    pub files: Files,
 }
 
 impl Chat {
@@ -140,15 +146,18 @@ impl Chat {
         let lifecycle = Lifecycle::default();
         let outbox = Outbox::new(settings.webhooks.is_some() && settings.server_secret.is_some());
         start_webhook_worker(&pool, &settings, &outbox, &lifecycle);
-        Self {
+        let chat = Self {
             realtime: Realtime::start(pool.clone(), outbox.clone(), &lifecycle),
             limits: Limits::new(settings.limits.clone(), &lifecycle),
             identity: Arc::new(identity),
+            files: Files::local(&settings.uploads.dir),
             pool,
             settings: Arc::new(settings),
-            lifecycle,
+            lifecycle: lifecycle.clone(),
             outbox,
-        }
+        };
+        attachments::start_sweeper(&chat, &lifecycle);
+        chat
     }
 
     /// Makes the chat reachable from server functions and server-rendered components: call it

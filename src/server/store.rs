@@ -39,6 +39,9 @@ pub struct Draft {
     pub text: MessageText,
     /// The message of the same channel it replies to (checked before it is queued).
     pub reply_to: Option<Uuid>,
+    /// Uploads to attach, in order (checked before it is queued: the sender's, unattached,
+    /// to this channel; the statement that stores the message attaches them).
+    pub attachments: Vec<Uuid>,
 }
 
 type Reply = oneshot::Sender<Result<Message, ServerError>>;
@@ -163,6 +166,11 @@ async fn write_batch(
         sends.user_ids.push(draft.user_id);
         sends.texts.push(draft.text.as_str().to_owned());
         sends.reply_tos.push(draft.reply_to);
+        for (position, id) in draft.attachments.iter().enumerate() {
+            sends.attachment_ids.push(*id);
+            sends.attachment_messages.push(draft.id);
+            sends.attachment_positions.push(position as i32);
+        }
     }
     // New rows and retries alike; a send with no row was refused for not being a member.
     let stored: HashMap<Uuid, MessageRow> =
@@ -225,6 +233,7 @@ async fn write_one(pool: &PgPool, outbox: &Outbox, draft: &Draft) -> Result<Mess
         author,
         &draft.text,
         draft.reply_to,
+        &draft.attachments,
     )
     .await
 }
@@ -249,13 +258,14 @@ pub async fn write_system_message(
     channel_id: Uuid,
     text: &MessageText,
 ) -> Result<Message, ServerError> {
-    let stored = store_one(pool, outbox, id, channel_id, None, text, None).await?;
+    let stored = store_one(pool, outbox, id, channel_id, None, text, None, &[]).await?;
     outbox.wake();
     Ok(stored)
 }
 
-/// Stores one message in its own transaction: sequence, row, the author's read mark, the
-/// webhook event and the notice. The author, when there is one, is a member.
+/// Stores one message in its own transaction: sequence, row, its attachments, the author's
+/// read mark, the webhook event and the notice. The author, when there is one, is a member.
+#[allow(clippy::too_many_arguments)]
 async fn store_one(
     pool: &PgPool,
     outbox: &Outbox,
@@ -264,6 +274,7 @@ async fn store_one(
     author: Option<Uuid>,
     text: &MessageText,
     reply_to: Option<Uuid>,
+    attachments: &[Uuid],
 ) -> Result<Message, ServerError> {
     if let Some(stored) = db::messages::find(pool, id).await? {
         return viewed(pool, stored, author, channel_id).await;
@@ -292,6 +303,9 @@ async fn store_one(
     };
     if let Some(author) = author {
         db::channels::mark_read(&mut *tx, channel_id, author, seq).await?;
+        if !attachments.is_empty() {
+            db::attachments::attach(&mut tx, id, author, channel_id, attachments).await?;
+        }
     }
     announce(&mut tx, outbox, &row).await?;
     tx.commit().await?;

@@ -55,6 +55,7 @@ pub fn message_view(row: MessageRow) -> Message {
             row.mentions
         },
         reactions: Vec::new(),
+        attachments: Vec::new(),
     }
 }
 
@@ -228,6 +229,10 @@ pub struct Sends {
     pub user_ids: Vec<Uuid>,
     pub texts: Vec<String>,
     pub reply_tos: Vec<Option<Uuid>>,
+    /// Attachments, flat: upload id, the send's message id and the place among its files.
+    pub attachment_ids: Vec<Uuid>,
+    pub attachment_messages: Vec<Uuid>,
+    pub attachment_positions: Vec<i32>,
 }
 
 /// Stores a batch of sends in **one statement** (one round trip, one implicit transaction, one
@@ -243,7 +248,10 @@ pub struct Sends {
 ///   below PostgreSQL's 8,000-byte limit, the new rows themselves, so listeners need not
 ///   load them;
 /// - with `webhooks`, each new row is queued as a `message.new` webhook event (its columns as
-///   [`MessageRow`] reads them), in the same statement and so the same transaction.
+///   [`MessageRow`] reads them), in the same statement and so the same transaction;
+/// - each new message takes its attachments (the sender's unattached uploads to its channel,
+///   checked again here), so a message and its files become visible in one commit; a
+///   retried send inserts nothing and so attaches nothing again.
 ///
 /// An id stored concurrently by another transaction makes the whole statement fail with a
 /// unique violation (nothing stored); the caller then stores the sends one at a time.
@@ -321,6 +329,12 @@ pub async fn store_batch(
             -- Runs whether or not anything reads it (a data-modifying WITH always does).
             INSERT INTO chat_webhook_events (id, kind, data)
             SELECT gen_random_uuid(), 'message.new', to_jsonb(i) FROM inserted i WHERE $6
+        ), attached AS (
+            UPDATE chat_attachments a SET message_id = x.message_id, position = x.position
+              FROM unnest($8::uuid[], $9::uuid[], $10::int4[]) AS x(id, message_id, position)
+              JOIN inserted n ON n.id = x.message_id
+             WHERE a.id = x.id AND a.message_id IS NULL
+               AND a.user_id = n.user_id AND a.channel_id = n.channel_id
         )
         SELECT id AS "id!", channel_id AS "channel_id!", seq AS "seq!", user_id AS "user_id?",
                text AS "text!", created_at AS "created_at!", updated_at AS "updated_at!",
@@ -337,7 +351,10 @@ pub async fn store_batch(
         &sends.texts,
         bus,
         webhooks,
-        &sends.reply_tos as &[Option<Uuid>]
+        &sends.reply_tos as &[Option<Uuid>],
+        &sends.attachment_ids,
+        &sends.attachment_messages,
+        &sends.attachment_positions
     )
     .fetch_all(db)
     .await?;
@@ -544,7 +561,15 @@ pub async fn quotes(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Quote>,
 /// One stored message as members see it: [`views`] of one.
 pub async fn view(db: &PgPool, row: MessageRow) -> Result<Message, sqlx::Error> {
     let (id, reply_to, reacted) = (row.id, row.reply_to, row.version > 0 && !row.deleted);
+    let deleted = row.deleted;
     let mut message = message_view(row);
+    if !deleted {
+        message.attachments = super::attachments::of_messages(db, &[id])
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+    }
     if let Some(original) = reply_to {
         message.reply_to = quotes(db, &[original]).await?.pop();
     }
@@ -559,8 +584,9 @@ pub async fn view(db: &PgPool, row: MessageRow) -> Result<Message, sqlx::Error> 
 }
 
 /// Stored messages as members see them, with what takes queries of their own: the quote of
-/// each reply, and the reactions of each message that ever changed (a reaction stamps the
-/// message's version, so the many never changed cost no query). Order is kept.
+/// each reply, the reactions of each message that ever changed (a reaction stamps the
+/// message's version, so the many never changed cost no query) and the attachments (one
+/// indexed query for the messages not deleted). Order is kept.
 pub async fn views(db: &PgPool, rows: Vec<MessageRow>) -> Result<Vec<Message>, sqlx::Error> {
     let changed: Vec<Uuid> = rows
         .iter()
@@ -578,6 +604,12 @@ pub async fn views(db: &PgPool, rows: Vec<MessageRow>) -> Result<Vec<Message>, s
     } else {
         quotes(db, &quoted).await?
     };
+    let shown: Vec<Uuid> = rows.iter().filter(|r| !r.deleted).map(|r| r.id).collect();
+    let mut files = if shown.is_empty() {
+        Vec::new()
+    } else {
+        super::attachments::of_messages(db, &shown).await?
+    };
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -590,6 +622,10 @@ pub async fn views(db: &PgPool, rows: Vec<MessageRow>) -> Result<Vec<Message>, s
             message.reactions = reactions
                 .extract_if(.., |(m, _)| *m == id)
                 .map(|(_, r)| r)
+                .collect();
+            message.attachments = files
+                .extract_if(.., |(m, _)| *m == id)
+                .map(|(_, a)| a)
                 .collect();
             message
         })

@@ -1,6 +1,7 @@
 //! Queries, one file per table. Each function takes any executor (pool, connection or
 //! transaction) and returns `sqlx::Error`; callers turn that into `ServerError` in one place.
 
+pub mod attachments;
 pub mod blocks;
 pub mod channels;
 pub mod messages;

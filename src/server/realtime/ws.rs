@@ -425,8 +425,10 @@ impl Connection {
                 channel_id,
                 text,
                 reply_to,
+                attachments,
             } => {
-                self.send(id, channel_id, &text, reply_to).await;
+                self.send(id, channel_id, &text, reply_to, &attachments)
+                    .await;
                 Ok(())
             }
             ClientEvent::React {
@@ -663,9 +665,16 @@ impl Connection {
 
     /// Queues the send with the writer and answers `ack`/`nack` through this connection's own
     /// queue once stored, without holding up the frames that follow.
-    async fn send(&mut self, id: Uuid, channel_id: Uuid, text: &str, reply_to: Option<Uuid>) {
+    async fn send(
+        &mut self,
+        id: Uuid,
+        channel_id: Uuid,
+        text: &str,
+        reply_to: Option<Uuid>,
+        attachments: &[Uuid],
+    ) {
         let nack = |error: ApiError| ServerEvent::Nack { id, error };
-        let text = match MessageText::parse(text) {
+        let text = match MessageText::parse_with_attachments(text, attachments.len()) {
             Ok(text) => text,
             Err(e) => return self.emit(&nack(ApiError::from(e))),
         };
@@ -677,6 +686,18 @@ impl Connection {
                 return self.emit(&nack(ApiError::from(e)));
             }
         }
+        let attachments = match crate::server::attachments::check_for_send(
+            &self.state.pool,
+            self.user.id,
+            channel_id,
+            id,
+            attachments,
+        )
+        .await
+        {
+            Ok(attachments) => attachments,
+            Err(e) => return self.emit(&nack(ApiError::from(e))),
+        };
         // The message ends the typing; the next keystroke may announce it again at once.
         self.last_typing = None;
         let draft = Draft {
@@ -685,6 +706,7 @@ impl Connection {
             user_id: self.user.id,
             text,
             reply_to,
+            attachments,
         };
         let pending = match self.state.realtime.writer.enqueue(draft).await {
             Ok(pending) => pending,

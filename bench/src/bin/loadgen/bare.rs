@@ -171,6 +171,7 @@ fn broadcast(
         reply_to: None,
         mentions: Vec::new(),
         reactions: Vec::new(),
+        attachments: Vec::new(),
     };
     let event = frame(&ServerEvent::Message {
         message: message.clone(),

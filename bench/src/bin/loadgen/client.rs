@@ -184,6 +184,7 @@ fn send_frame(recorder: &Recorder, channel_id: Uuid) -> Message {
         channel_id,
         text: recorder.stamp(),
         reply_to: None,
+        attachments: Vec::new(),
     };
     // Plain data: serializing cannot fail.
     Message::text(serde_json::to_string(&event).unwrap_or_default())
