@@ -257,7 +257,10 @@ pub async fn measure(
             (word.as_str(), &mut rare, &mut rare_floor),
             ("benchmark", &mut common, &mut common_floor),
         ] {
-            let reply = http.get(&format!("/api/chat/search?q={q}"), false).await?;
+            let reply = http
+                .get(&format!("/api/chat/search?q={q}"), false)
+                .await
+                .map_err(|e| format!("search {q:?} (request {i}): {e}"))?;
             if reply.status != 200 {
                 return Err(format!("search answered {}", reply.status).into());
             }
