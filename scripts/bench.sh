@@ -5,7 +5,7 @@
 # writes bench-results/results.json and bench-results/results.md (see BENCHMARKS.md).
 #   bash scripts/bench.sh                 every scenario (about 10 minutes on 2 cores)
 #   bash scripts/bench.sh latency idle    some of them: latency throughput idle dataset bundle
-#                                         actions amplify
+#                                         actions amplify uploads
 #   bash scripts/bench.sh --smoke         tiny sizes, a few seconds each, figures meaningless:
 #                                         run by scripts/test.sh so the tool cannot rot
 set -euo pipefail

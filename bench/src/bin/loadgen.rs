@@ -15,7 +15,7 @@
 //! ```text
 //! parley-loadgen [SCENARIO…] [--smoke] [--out DIR] [--name STEM] [--server-bin PATH]
 //!                [--site-root DIR]
-//!   SCENARIO: latency throughput idle bundle dataset actions amplify (default: all of them)
+//!   SCENARIO: latency throughput idle bundle dataset actions amplify uploads (default: all)
 //!   --name: write DIR/STEM.json and DIR/STEM.md (default `results`, `smoke` with --smoke)
 //! parley-loadgen bare-server --port N     (started by the scenarios themselves)
 //! ```
@@ -38,11 +38,12 @@ mod loadgen {
     pub mod report;
     pub mod stats;
     pub mod throughput;
+    pub mod uploads;
 }
 
 use loadgen::{
     actions, amplify, bare, bundle, client, dataset, fixture, floor, http, idle, latency, process,
-    report, stats, throughput,
+    report, stats, throughput, uploads,
 };
 
 use std::error::Error;

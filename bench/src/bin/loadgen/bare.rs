@@ -4,18 +4,20 @@
 //! `send` → `message` to every member and `ack`) and keeps nothing but memory: sessions and
 //! memberships are read from the database once at start-up, never on the message path. Its
 //! latency and throughput are the cost of the product without persistence; its idle sockets are
-//! the memory floor.
+//! the memory floor. `POST /sink` reads a body of up to 64 MiB into memory and drops it: the
+//! floor of an upload (HTTP on loopback and nothing else).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header::COOKIE, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use axum::Router;
 use chrono::Utc;
@@ -32,6 +34,8 @@ use crate::Failure;
 const BUFFER_BYTES: usize = 4 * 1024;
 const MAX_FRAME_BYTES: usize = 64 * 1024;
 const QUEUE_FRAMES: usize = 256;
+/// The largest body `/sink` reads (the product's uploads stop at 25 MiB).
+const SINK_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 struct Bare {
     /// SHA-256 of a session token → user.
@@ -76,9 +80,18 @@ pub async fn serve(port: u16) -> Result<(), Failure> {
         });
     let app = Router::new()
         .route("/api/chat/ws", get(upgrade))
+        .route(
+            "/sink",
+            post(sink).layer(DefaultBodyLimit::max(SINK_MAX_BYTES)),
+        )
         .with_state(state);
     axum::serve(listener, app).await?;
     Ok(())
+}
+
+/// Reads the whole body and answers its length.
+async fn sink(body: Bytes) -> (StatusCode, String) {
+    (StatusCode::CREATED, body.len().to_string())
 }
 
 async fn upgrade(

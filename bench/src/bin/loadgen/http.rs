@@ -50,12 +50,34 @@ impl Http {
         self.request(Method::GET, path, None, gzip).await
     }
 
-    /// Sends one request and reads the whole answer; times both.
+    /// Sends one request (a JSON body when given) and reads the whole answer; times both.
     pub async fn request(
         &mut self,
         method: Method,
         path: &str,
         json: Option<String>,
+        gzip: bool,
+    ) -> Result<Reply, Failure> {
+        let body = json.map(|json| ("application/json", Bytes::from(json)));
+        self.send(method, path, body, gzip).await
+    }
+
+    /// `POST path` with `bytes` as the raw body (an upload).
+    pub async fn post_bytes(
+        &mut self,
+        path: &str,
+        content_type: &'static str,
+        bytes: Bytes,
+    ) -> Result<Reply, Failure> {
+        self.send(Method::POST, path, Some((content_type, bytes)), false)
+            .await
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(&'static str, Bytes)>,
         gzip: bool,
     ) -> Result<Reply, Failure> {
         let mut request = Request::builder()
@@ -72,10 +94,10 @@ impl Http {
         if gzip {
             request = request.header("accept-encoding", "gzip");
         }
-        let body = match json {
-            Some(json) => {
-                request = request.header("content-type", "application/json");
-                Full::new(Bytes::from(json))
+        let body = match body {
+            Some((content_type, bytes)) => {
+                request = request.header("content-type", content_type);
+                Full::new(bytes)
             }
             None => Full::new(Bytes::new()),
         };

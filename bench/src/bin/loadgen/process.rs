@@ -14,6 +14,9 @@ use crate::Failure;
 /// How long a server may take to start listening (it applies migrations first).
 const START_WITHIN: Duration = Duration::from_secs(60);
 
+/// The servers' data folder (`PARLEY_DATA_DIR`): what the benchmarks upload lands here.
+pub const DATA_DIR: &str = "target/bench-data";
+
 pub struct Served {
     child: Child,
     pub addr: SocketAddr,
@@ -37,14 +40,16 @@ impl Served {
             .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_SITE_ROOT", site_root)
+            // Uploads (the uploads scenario) are scratch files like the database.
+            .env("PARLEY_DATA_DIR", DATA_DIR)
             .env("RUST_LOG", "warn");
         if !all_limits {
             // The per-user send limit (10/s) guards against abuse; the benchmarks measure what
             // the server can carry, so it is lifted (the check itself still runs). So is the
             // cap of 500 sockets per client address: thousands of users here come from 8
             // loopback addresses (the idle scenario holds 19,000 sockets). The other per-user
-            // limits (reads, typing, replays, channels, edits, searches) are lifted alike, so that no
-            // figure measures a limit instead of the server.
+            // limits (reads, typing, replays, channels, edits, searches, uploads) are lifted
+            // alike, so that no figure measures a limit instead of the server.
             command
                 .env("PARLEY_SENDS_PER_MINUTE", "6000000")
                 .env("PARLEY_SEND_BURST", "100000")
@@ -52,6 +57,7 @@ impl Served {
                 .env("PARLEY_MAX_CONNECTIONS", "1000000");
             for name in [
                 "READS", "TYPING", "REPLAYS", "CONNECTS", "CHANNELS", "EDITS", "SEARCHES",
+                "UPLOADS",
             ] {
                 command
                     .env(format!("PARLEY_{name}_PER_MINUTE"), "6000000")

@@ -17,7 +17,7 @@ use crate::dataset::{self, Size};
 use crate::fixture::{self, Layout};
 use crate::process::Served;
 use crate::stats::round3;
-use crate::{actions, amplify, bundle, floor, idle, latency, throughput, Failure};
+use crate::{actions, amplify, bundle, floor, idle, latency, throughput, uploads, Failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -28,10 +28,11 @@ pub enum Scenario {
     Bundle,
     Actions,
     Amplify,
+    Uploads,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Latency,
         Scenario::Throughput,
         Scenario::Idle,
@@ -39,6 +40,7 @@ impl Scenario {
         Scenario::Dataset,
         Scenario::Actions,
         Scenario::Amplify,
+        Scenario::Uploads,
     ];
 
     pub fn parse(name: &str) -> Result<Self, Failure> {
@@ -57,6 +59,7 @@ impl Scenario {
             Scenario::Bundle => "bundle",
             Scenario::Actions => "actions",
             Scenario::Amplify => "amplify",
+            Scenario::Uploads => "uploads",
         }
     }
 }
@@ -157,6 +160,7 @@ pub async fn run(plan: Plan) -> Result<(), Failure> {
             Scenario::Bundle => context.bundle(&mut report).await?,
             Scenario::Actions => context.actions(&mut report).await?,
             Scenario::Amplify => context.amplify(&mut report).await?,
+            Scenario::Uploads => context.uploads(&mut report).await?,
         };
         report.details.insert(scenario.name().to_owned(), details);
     }
@@ -562,6 +566,76 @@ impl Context<'_> {
             competitor,
             "≤ 1/3 of it",
             Some((result.total_gzip_bytes as f64) <= competitor / 3.0),
+        );
+        Ok(serde_json::to_value(result)?)
+    }
+
+    /// A 5 MB JPEG's processing and uploads, beside decoding alone and a bare HTTP upload.
+    async fn uploads(&self, report: &mut Report) -> Result<Value, Failure> {
+        let size = if self.plan.smoke {
+            uploads::Size {
+                min_bytes: 100_000,
+                runs: 2,
+            }
+        } else {
+            uploads::Size {
+                min_bytes: 5_000_000,
+                runs: 10,
+            }
+        };
+        // Files of earlier runs would only fill the disk.
+        match std::fs::remove_dir_all(crate::process::DATA_DIR) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+        let fixture = fixture::build(self.pool, 2, Layout::Ring).await?;
+        let channel = fixture.channels.first().ok_or("no channel")?.id;
+        let parley = self.parley("uploads").await?;
+        let bare = self.bare("uploads-bare").await?;
+        let result = uploads::measure(&parley, &bare, &fixture.users[0], channel, size).await?;
+        let mb = result.jpeg_bytes as f64 / 1e6;
+        report.add(
+            Scenario::Uploads,
+            &format!(
+                "{mb:.1} MB JPEG ({}×{}) processed: decode, re-encode without metadata, thumbnail, p50",
+                result.width, result.height
+            ),
+            result.process_image.p50_ms,
+            "ms",
+            "decoding the same JPEG alone p50",
+            result.decode_only_floor.p50_ms,
+            "—",
+            None,
+        );
+        report.add(
+            Scenario::Uploads,
+            &format!("upload of that {mb:.1} MB JPEG (sniffed, processed, stored) p50"),
+            result.upload_jpeg.time.p50_ms,
+            "ms",
+            "the same bytes posted to the bare server p50",
+            result.upload_bare_floor.time.p50_ms,
+            "—",
+            None,
+        );
+        report.add(
+            Scenario::Uploads,
+            &format!("upload of {mb:.1} MB that is no image (sniffed, stored) p50"),
+            result.upload_other.time.p50_ms,
+            "ms",
+            "the same size posted to the bare server p50",
+            result.upload_bare_floor.time.p50_ms,
+            "—",
+            None,
+        );
+        report.add(
+            Scenario::Uploads,
+            "upload throughput, JPEGs one after another on one connection",
+            result.upload_jpeg.mb_per_s,
+            "MB/s",
+            "the bare server's",
+            result.upload_bare_floor.mb_per_s,
+            "—",
+            None,
         );
         Ok(serde_json::to_value(result)?)
     }
