@@ -192,9 +192,10 @@ pub async fn channel_page(
     me: &User,
     after: Option<ChannelCursor>,
 ) -> Result<ChannelPage, ServerError> {
-    let mut channels = db::channels::summaries(pool, me.id, None, after, CHANNEL_PAGE + 1).await?;
-    let more = channels.len() as i64 > CHANNEL_PAGE;
-    channels.truncate(CHANNEL_PAGE as usize);
+    let (channels, more) = db::page_of(
+        db::channels::summaries(pool, me.id, None, after, CHANNEL_PAGE + 1).await?,
+        CHANNEL_PAGE,
+    );
     let unread_after = match channels.last() {
         Some(last) if more => db::channels::unread_total(pool, me.id, Some(last.cursor())).await?,
         _ => 0,
@@ -238,32 +239,35 @@ pub async fn history(
         .version;
     let (rows, has_more, has_newer) = match (query.after, query.around) {
         (Some(after), _) => {
-            let mut rows =
+            let (rows, has_newer) = db::page_of(
                 db::messages::page_from(pool, channel_id, after.saturating_add(1), limit + 1)
-                    .await?;
-            let has_newer = rows.len() as i64 > limit;
-            rows.truncate(limit as usize);
+                    .await?,
+                limit,
+            );
             // Whether anything precedes it: `after` itself, when there is a message at all.
             (rows, after > 0, has_newer)
         }
         (None, Some(around)) => {
             let older = limit / 2;
-            let mut before = db::messages::page_before(pool, channel_id, around, older + 1).await?;
-            let has_more = before.len() as i64 > older;
-            before.truncate(older as usize);
+            let (mut before, has_more) = db::page_of(
+                db::messages::page_before(pool, channel_id, around, older + 1).await?,
+                older,
+            );
             before.reverse();
             let newer = limit - before.len() as i64;
-            let mut rows = db::messages::page_from(pool, channel_id, around, newer + 1).await?;
-            let has_newer = rows.len() as i64 > newer;
-            rows.truncate(newer as usize);
-            before.append(&mut rows);
+            let (rows, has_newer) = db::page_of(
+                db::messages::page_from(pool, channel_id, around, newer + 1).await?,
+                newer,
+            );
+            before.extend(rows);
             (before, has_more, has_newer)
         }
         (None, None) => {
             let before = query.before.unwrap_or(i64::MAX);
-            let mut rows = db::messages::page_before(pool, channel_id, before, limit + 1).await?;
-            let has_more = rows.len() as i64 > limit;
-            rows.truncate(limit as usize);
+            let (mut rows, has_more) = db::page_of(
+                db::messages::page_before(pool, channel_id, before, limit + 1).await?,
+                limit,
+            );
             rows.reverse();
             (rows, has_more, false)
         }

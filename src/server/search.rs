@@ -48,9 +48,10 @@ pub async fn search(
             ServerError::BadRequest("before: no such message (use a result's message id)".into())
         })?),
     };
-    let mut found = db::search::search(pool, me, words, before, limit + 1).await?;
-    let has_more = found.len() as i64 > limit;
-    found.truncate(limit as usize);
+    let (found, has_more) = db::page_of(
+        db::search::search(pool, me, words, before, limit + 1).await?,
+        limit,
+    );
     let mut results = Vec::with_capacity(found.len());
     let mut rows = Vec::with_capacity(found.len());
     let mut extras = Vec::with_capacity(found.len());

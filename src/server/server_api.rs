@@ -280,9 +280,10 @@ async fn list_reports(
             "limit is 1–100 and offset at least 0.".into(),
         ));
     }
-    let mut rows = db::reports::page(&state.pool, offset, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    let (rows, more) = db::page_of(
+        db::reports::page(&state.pool, offset, limit + 1).await?,
+        limit,
+    );
     let mut reports = Vec::with_capacity(rows.len());
     for report in rows {
         let message = db::messages::find(&state.pool, report.message_id)

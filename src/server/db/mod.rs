@@ -27,6 +27,16 @@ pub fn migrator() -> Migrator {
     migrator
 }
 
+/// A page read one row beyond its `limit` (queries are asked for `limit + 1`): the first
+/// `limit` rows, and whether more follow.
+pub fn page_of<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    // A negative limit never reaches here (callers clamp or reject it); as 0 it keeps nothing.
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    (rows, more)
+}
+
 /// Brings the chat's tables up to date; a host calls it at start-up, before or after its own
 /// migrations.
 pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
