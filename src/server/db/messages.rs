@@ -36,6 +36,28 @@ pub struct MessageRow {
     pub mentions: Vec<Uuid>,
 }
 
+/// A `MessageRow` from the record `$r` of a `query!` that selects the message columns under
+/// their own names (each `query!` has a record type of its own, so a function cannot take
+/// them). Moves only those fields: the record's other columns stay usable.
+macro_rules! message_row {
+    ($r:ident) => {
+        $crate::server::db::messages::MessageRow {
+            id: $r.id,
+            channel_id: $r.channel_id,
+            seq: $r.seq,
+            user_id: $r.user_id,
+            text: $r.text,
+            created_at: $r.created_at,
+            updated_at: $r.updated_at,
+            deleted: $r.deleted,
+            version: $r.version,
+            reply_to: $r.reply_to,
+            mentions: $r.mentions,
+        }
+    };
+}
+pub(crate) use message_row;
+
 /// What anyone may see of a stored message: no text once deleted.
 pub fn message_view(row: MessageRow) -> Message {
     Message {
@@ -358,22 +380,7 @@ pub async fn store_batch(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MessageRow {
-            id: r.id,
-            channel_id: r.channel_id,
-            seq: r.seq,
-            user_id: r.user_id,
-            text: r.text,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            deleted: r.deleted,
-            version: r.version,
-            reply_to: r.reply_to,
-            mentions: r.mentions,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| message_row!(r)).collect())
 }
 
 /// The messages of each range `(channel, from_seq, to_seq)`, per channel in sequence order.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::messages::MessageRow;
+use super::messages::{message_row, MessageRow};
 
 /// Marks `ts_headline` puts around a matching word: control characters, which message text
 /// never holds (`MessageText` refuses them), so they cannot be forged by a message.
@@ -88,19 +88,7 @@ pub async fn search(
     Ok(rows
         .into_iter()
         .map(|r| Found {
-            row: MessageRow {
-                id: r.id,
-                channel_id: r.channel_id,
-                seq: r.seq,
-                user_id: r.user_id,
-                text: r.text,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-                deleted: r.deleted,
-                version: r.version,
-                reply_to: r.reply_to,
-                mentions: r.mentions,
-            },
+            row: message_row!(r),
             marked: r.marked,
             channel_title: r.channel_title,
             author_name: r.author_name,
