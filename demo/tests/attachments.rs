@@ -64,33 +64,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Bytes of a response body, kept as bytes (`TestResponse` reads text).
+/// A download as `user`: its status, headers and bytes.
 async fn get_bytes(
     app: &TestApp,
     path: &str,
     user: &TestUser,
 ) -> (StatusCode, header::HeaderMap, Vec<u8>) {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let request = Request::builder()
-        .uri(path)
-        .header(header::COOKIE, &user.cookie)
-        .body(Body::empty())
-        .expect("request");
-    let response = parley_demo::server::router(app.host.clone())
-        .oneshot(request)
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    (status, headers, bytes)
+    let response = app.call(Method::GET, path, user, None).await;
+    (response.status, response.headers, response.bytes)
 }
 
 /// Uploads `bytes` as `user` to `channel` named `name`, declaring `content_type` (ignored by

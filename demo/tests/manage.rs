@@ -15,22 +15,6 @@ use common::{sse_open, ws_connect, TestApp, TestResponse, TestUser, WsClient};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    user: &TestUser,
-    body: Option<Value>,
-) -> TestResponse {
-    app.request(
-        method,
-        path,
-        body.map(|b| ("application/json", b.to_string())),
-        Some(&user.cookie),
-    )
-    .await
-}
-
 /// A group made by `owner` with `others`; its id.
 async fn group(app: &TestApp, owner: &TestUser, others: &[&TestUser], name: &str) -> String {
     app.channel(owner, others, Some(name)).await["id"]
@@ -47,8 +31,7 @@ async fn change(
     remove: &[&TestUser],
 ) -> TestResponse {
     let ids = |users: &[&TestUser]| users.iter().map(|u| u.id.clone()).collect::<Vec<_>>();
-    call(
-        app,
+    app.call(
         Method::POST,
         &format!("/api/chat/channels/{channel}/members"),
         by,
@@ -58,14 +41,14 @@ async fn change(
 }
 
 async fn roles(app: &TestApp, user: &TestUser, channel: &str) -> Vec<(String, String)> {
-    let members = call(
-        app,
-        Method::GET,
-        &format!("/api/chat/channels/{channel}/members"),
-        user,
-        None,
-    )
-    .await;
+    let members = app
+        .call(
+            Method::GET,
+            &format!("/api/chat/channels/{channel}/members"),
+            user,
+            None,
+        )
+        .await;
     assert_eq!(members.status, StatusCode::OK, "{}", members.text);
     members
         .json()
@@ -101,7 +84,8 @@ async fn system_lines(app: &TestApp, user: &TestUser, channel: &str) -> Vec<Stri
 
 async fn rename(app: &TestApp, who: &TestUser, channel: &str, name: &str) -> TestResponse {
     let path = format!("/api/chat/channels/{channel}");
-    call(app, Method::PATCH, &path, who, Some(json!({"name": name}))).await
+    app.call(Method::PATCH, &path, who, Some(json!({"name": name})))
+        .await
 }
 
 async fn promote(
@@ -112,29 +96,26 @@ async fn promote(
     role: &str,
 ) -> TestResponse {
     let path = format!("/api/chat/channels/{channel}/members/{}", whom.id);
-    call(app, Method::PUT, &path, who, Some(json!({"role": role}))).await
+    app.call(Method::PUT, &path, who, Some(json!({"role": role})))
+        .await
 }
 
 async fn edit(app: &TestApp, who: &TestUser, id: &Value, text: &str) -> TestResponse {
     let path = format!("/api/chat/messages/{}", id.as_str().unwrap_or_default());
-    call(app, Method::PATCH, &path, who, Some(json!({"text": text}))).await
+    app.call(Method::PATCH, &path, who, Some(json!({"text": text})))
+        .await
 }
 
 async fn mute(app: &TestApp, who: &TestUser, channel: &str, muted: bool) -> TestResponse {
     let path = format!("/api/chat/channels/{channel}/mute");
-    call(app, Method::PUT, &path, who, Some(json!({"muted": muted}))).await
+    app.call(Method::PUT, &path, who, Some(json!({"muted": muted})))
+        .await
 }
 
 async fn report(app: &TestApp, who: &TestUser, message: &str, reason: &str) -> TestResponse {
     let path = format!("/api/chat/messages/{message}/report");
-    call(
-        app,
-        Method::POST,
-        &path,
-        who,
-        Some(json!({"reason": reason})),
-    )
-    .await
+    app.call(Method::POST, &path, who, Some(json!({"reason": reason})))
+        .await
 }
 
 #[sqlx::test]
@@ -246,14 +227,14 @@ async fn the_last_owner_leaving_hands_the_group_to_the_longest_standing_member(p
         change(&app, &ann, &channel, &[&carol], &[]).await.status,
         StatusCode::OK
     );
-    let left = call(
-        &app,
-        Method::POST,
-        &format!("/api/chat/channels/{channel}/leave"),
-        &ann,
-        None,
-    )
-    .await;
+    let left = app
+        .call(
+            Method::POST,
+            &format!("/api/chat/channels/{channel}/leave"),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(left.status, StatusCode::NO_CONTENT, "{}", left.text);
     let now = roles(&app, &carol, &channel).await;
     assert_eq!(
@@ -278,14 +259,14 @@ async fn the_last_owner_leaving_hands_the_group_to_the_longest_standing_member(p
         .json();
     assert!(!list.to_string().contains(&channel));
     // Bob, the new owner, may rename it.
-    let renamed = call(
-        &app,
-        Method::PATCH,
-        &format!("/api/chat/channels/{channel}"),
-        &bob,
-        Some(json!({"name": "Bob's books"})),
-    )
-    .await;
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &format!("/api/chat/channels/{channel}"),
+            &bob,
+            Some(json!({"name": "Bob's books"})),
+        )
+        .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
     assert_eq!(renamed.json()["name"], "Bob's books");
 }
@@ -388,27 +369,27 @@ async fn a_reconnecting_client_gets_exactly_the_changes_it_missed(pool: PgPool) 
         edit(&app, &ann, &ids[0], "one!").await.status,
         StatusCode::OK
     );
-    let deleted = call(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/messages/{}", ids[1].as_str().unwrap_or_default()),
-        &ann,
-        None,
-    )
-    .await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/chat/messages/{}", ids[1].as_str().unwrap_or_default()),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(
         edit(&app, &ann, &ids[0], "one!!").await.status,
         StatusCode::OK
     );
-    let renamed = call(
-        &app,
-        Method::PATCH,
-        &format!("/api/chat/channels/{channel}"),
-        &ann,
-        Some(json!({"name": "Better plans"})),
-    )
-    .await;
+    let renamed = app
+        .call(
+            Method::PATCH,
+            &format!("/api/chat/channels/{channel}"),
+            &ann,
+            Some(json!({"name": "Better plans"})),
+        )
+        .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
     let mut heard = Vec::new();
     while !heard
@@ -598,14 +579,14 @@ async fn a_muted_conversation_leaves_the_global_unread_count(pool: PgPool) {
     assert_eq!(mute(&app, &bob, &dm, false).await.status, StatusCode::OK);
     assert_eq!(unread(&app, &bob).await, 2);
     // Only members mute.
-    let foreign = call(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/channels/{other}/mute"),
-        &ann,
-        Some(json!({"muted": true})),
-    )
-    .await;
+    let foreign = app
+        .call(
+            Method::PUT,
+            &format!("/api/chat/channels/{other}/mute"),
+            &ann,
+            Some(json!({"muted": true})),
+        )
+        .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 }
 
@@ -623,14 +604,14 @@ async fn a_block_stops_one_to_one_sends_and_starts_and_hides_presence_and_typing
     let shared = group(&app, &ann, &[&bob, &carol], "Shared").await;
     let mut ann_ws = WsClient::open(addr, &ann, json!([])).await;
 
-    let blocked = call(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/blocks/{}", bob.id),
-        &ann,
-        None,
-    )
-    .await;
+    let blocked = app
+        .call(
+            Method::PUT,
+            &format!("/api/chat/blocks/{}", bob.id),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(blocked.status, StatusCode::OK, "{}", blocked.text);
     assert_eq!(blocked.json(), json!([bob.id]));
     // Ann's own tabs hear of it; bob's presence is hidden from her.
@@ -666,14 +647,14 @@ async fn a_block_stops_one_to_one_sends_and_starts_and_hides_presence_and_typing
         .await;
     assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.text);
     assert_eq!(reopened.json()["id"], dm.as_str());
-    let carol_blocks = call(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/blocks/{}", ann.id),
-        &carol,
-        None,
-    )
-    .await;
+    let carol_blocks = app
+        .call(
+            Method::PUT,
+            &format!("/api/chat/blocks/{}", ann.id),
+            &carol,
+            None,
+        )
+        .await;
     assert_eq!(carol_blocks.status, StatusCode::OK);
     let start = app
         .post_json(
@@ -719,34 +700,34 @@ async fn a_block_stops_one_to_one_sends_and_starts_and_hides_presence_and_typing
     );
 
     // Unblocked, they talk again.
-    let unblocked = call(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/blocks/{}", bob.id),
-        &ann,
-        None,
-    )
-    .await;
+    let unblocked = app
+        .call(
+            Method::DELETE,
+            &format!("/api/chat/blocks/{}", bob.id),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(unblocked.json(), json!([]));
     app.send(&bob, &dm, "friends again").await;
     // Blocking oneself or no one is a clear error.
-    let me = call(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/blocks/{}", ann.id),
-        &ann,
-        None,
-    )
-    .await;
+    let me = app
+        .call(
+            Method::PUT,
+            &format!("/api/chat/blocks/{}", ann.id),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(me.status, StatusCode::BAD_REQUEST);
-    let nobody = call(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/blocks/{}", uuid::Uuid::new_v4()),
-        &ann,
-        None,
-    )
-    .await;
+    let nobody = app
+        .call(
+            Method::PUT,
+            &format!("/api/chat/blocks/{}", uuid::Uuid::new_v4()),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(nobody.status, StatusCode::NOT_FOUND);
 }
 
@@ -764,7 +745,7 @@ async fn a_send_right_after_an_unblock_goes_through(pool: PgPool) {
     for round in 0..5 {
         let block = format!("/api/chat/blocks/{}", bob.id);
         assert_eq!(
-            call(&app, Method::PUT, &block, &ann, None).await.status,
+            app.call(Method::PUT, &block, &ann, None).await.status,
             StatusCode::OK
         );
         let id = uuid::Uuid::new_v4();
@@ -778,7 +759,7 @@ async fn a_send_right_after_an_unblock_goes_through(pool: PgPool) {
         );
         // Unblocked: the very next try of the same message is stored.
         assert_eq!(
-            call(&app, Method::DELETE, &block, &ann, None).await.status,
+            app.call(Method::DELETE, &block, &ann, None).await.status,
             StatusCode::OK
         );
         bob_ws.send(frame).await;

@@ -12,22 +12,6 @@ use common::{TestApp, TestResponse, TestUser, WsClient};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    user: &TestUser,
-    body: Option<Value>,
-) -> TestResponse {
-    app.request(
-        method,
-        path,
-        body.map(|b| ("application/json", b.to_string())),
-        Some(&user.cookie),
-    )
-    .await
-}
-
 async fn react(
     app: &TestApp,
     user: &TestUser,
@@ -35,8 +19,7 @@ async fn react(
     emoji: &str,
     on: bool,
 ) -> TestResponse {
-    call(
-        app,
+    app.call(
         Method::POST,
         &format!("/api/chat/messages/{message}/reactions"),
         user,
@@ -84,14 +67,14 @@ async fn unread_total(app: &TestApp, user: &TestUser) -> i64 {
 }
 
 async fn read_up_to(app: &TestApp, user: &TestUser, channel: &str, seq: i64) {
-    let read = call(
-        app,
-        Method::POST,
-        &format!("/api/chat/channels/{channel}/read"),
-        user,
-        Some(json!({"seq": seq})),
-    )
-    .await;
+    let read = app
+        .call(
+            Method::POST,
+            &format!("/api/chat/channels/{channel}/read"),
+            user,
+            Some(json!({"seq": seq})),
+        )
+        .await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
 }
 
@@ -192,14 +175,14 @@ async fn two_sockets_setting_a_reaction_at_once_leave_one(pool: PgPool) {
         .await;
     let error = bob_ws.until("error").await.pop().unwrap_or_default();
     assert_eq!(error["error"]["code"], "bad_request", "{error}");
-    let gone = call(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/messages/{message}"),
-        &ann,
-        None,
-    )
-    .await;
+    let gone = app
+        .call(
+            Method::DELETE,
+            &format!("/api/chat/messages/{message}"),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(gone.status, StatusCode::OK);
     assert!(
         gone.json().get("reactions").is_none(),
@@ -275,21 +258,20 @@ async fn replies_quote_an_earlier_message_of_the_conversation_as_it_is_now(pool:
     assert_eq!(nack["error"]["code"], "bad_request", "{nack}");
 
     // The quote follows the original: edited, then deleted.
-    let edited = call(
-        &app,
-        Method::PATCH,
-        &format!("/api/chat/messages/{original}"),
-        &ann,
-        Some(json!({"text": "Meet at noon"})),
-    )
-    .await;
+    let edited = app
+        .call(
+            Method::PATCH,
+            &format!("/api/chat/messages/{original}"),
+            &ann,
+            Some(json!({"text": "Meet at noon"})),
+        )
+        .await;
     assert_eq!(edited.status, StatusCode::OK);
     assert_eq!(
         history(&app, &bob, &channel).await[1]["reply_to"]["text"],
         "Meet at noon"
     );
-    call(
-        &app,
+    app.call(
         Method::DELETE,
         &format!("/api/chat/messages/{original}"),
         &ann,
@@ -374,14 +356,14 @@ async fn mention_counts_follow_reading_and_count_through_mute(pool: PgPool) {
     assert_eq!(last_state["mentions"], 2, "{last_state}");
 
     // Muted: the conversation still counts its mentions, and they stay in the global count.
-    let muted = call(
-        &app,
-        Method::PUT,
-        &format!("/api/chat/channels/{channel}/mute"),
-        &bob,
-        Some(json!({"muted": true})),
-    )
-    .await;
+    let muted = app
+        .call(
+            Method::PUT,
+            &format!("/api/chat/channels/{channel}/mute"),
+            &bob,
+            Some(json!({"muted": true})),
+        )
+        .await;
     assert_eq!(muted.status, StatusCode::OK, "{}", muted.text);
     assert_eq!(summary(&app, &bob, &channel).await["mentions"], 2);
     assert_eq!(
@@ -396,26 +378,26 @@ async fn mention_counts_follow_reading_and_count_through_mute(pool: PgPool) {
     assert_eq!(summary(&app, &bob, &channel).await["mentions"], 1);
     assert_eq!(unread_total(&app, &bob).await, 1);
     // A deleted message no longer counts; an edit that adds a mention does.
-    let deleted = call(
-        &app,
-        Method::DELETE,
-        &format!("/api/chat/messages/{}", id_of(&both)),
-        &ann,
-        None,
-    )
-    .await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/chat/messages/{}", id_of(&both)),
+            &ann,
+            None,
+        )
+        .await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(summary(&app, &bob, &channel).await["mentions"], 0);
     let plain = history(&app, &bob, &channel).await[2].clone();
     assert_eq!(plain["text"], "and nobody in particular");
-    let edited = call(
-        &app,
-        Method::PATCH,
-        &format!("/api/chat/messages/{}", id_of(&plain)),
-        &ann,
-        Some(json!({"text": format!("and {} in particular", token(&bob))})),
-    )
-    .await;
+    let edited = app
+        .call(
+            Method::PATCH,
+            &format!("/api/chat/messages/{}", id_of(&plain)),
+            &ann,
+            Some(json!({"text": format!("and {} in particular", token(&bob))})),
+        )
+        .await;
     assert_eq!(
         edited.json()["mentions"],
         json!([bob.id]),
@@ -460,8 +442,7 @@ async fn reactions_and_edits_replay_after_a_reconnect(pool: PgPool) {
     react(&app, &ann, &one, "🎉", true).await;
     react(&app, &carol, &one, "👍", true).await;
     assert_eq!(
-        call(
-            &app,
+        app.call(
             Method::PATCH,
             &format!("/api/chat/messages/{two}"),
             &ann,

@@ -35,7 +35,10 @@ pub struct TestApp {
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (lossy where it is not UTF-8).
     pub text: String,
+    /// The body as it came (a download's bytes).
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {
@@ -141,6 +144,23 @@ impl TestApp {
             .await
     }
 
+    /// A request as `user`, with an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: &TestUser,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.request(
+            method,
+            path,
+            body.map(|b| ("application/json", b.to_string())),
+            Some(&user.cookie),
+        )
+        .await
+    }
+
     /// Sends any request through the router and reads the whole answer.
     pub async fn send_request(&self, request: Request<Body>) -> TestResponse {
         let response = self
@@ -161,6 +181,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
