@@ -264,7 +264,16 @@ pub async fn measure(
             if reply.status != 200 {
                 return Err(format!("search answered {}", reply.status).into());
             }
-            let floor = timed(sqlx::query(SEARCH_FLOOR).bind(me).bind(q).fetch_all(pool)).await?;
+            // Unprepared, so PostgreSQL plans it for these words every time, as the server has
+            // it do: a cached generic plan takes many seconds for a common word (see search.rs).
+            let floor = timed(
+                sqlx::query(SEARCH_FLOOR)
+                    .bind(me)
+                    .bind(q)
+                    .persistent(false)
+                    .fetch_all(pool),
+            )
+            .await?;
             if i >= warm {
                 samples.push(reply.elapsed);
                 floors.push(floor);
