@@ -9,7 +9,11 @@ const baseURL = process.env.PARLEY_BASE_URL ?? 'http://127.0.0.1:3000';
 export default defineConfig({
   testDir: './tests',
   globalSetup: './global-setup.ts',
-  timeout: 30_000,
+  // Two workers, each driving two or three browser contexts and the release server, share two
+  // cores: the slowest tests (search, the axe scans, mentions) take 20-25 s here on a good run,
+  // which left little headroom under the old 30 s limit (a CI run failed in this suite with no
+  // log of which test). Each of a test's own steps still waits at most `expect.timeout`.
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   workers: 2,
