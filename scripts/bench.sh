@@ -33,7 +33,7 @@ if [ "$smoke" = 1 ] && [ -x "$bin_dir/release/parley" ] && [ -d target/site/pkg 
     loadgen="$bin_dir/debug/parley-loadgen"
 else
     step "building the release server, site and load generator"
-    cargo leptos build --release --project parley-demo
+    cargo leptos build --release --precompress --project parley-demo
     # With cargo-leptos's flags, so the two release builds share their dependencies instead of
     # rebuilding each other's.
     RUSTFLAGS="--cfg erase_components" cargo build --quiet --release -p parley-bench --bin parley-loadgen

@@ -45,7 +45,8 @@ parley_db parley
 trap parley_db_stop EXIT
 
 server="${CARGO_TARGET_DIR:-target}/release/parley"
-wasm=target/site/pkg/parley.wasm
+# The brotli copy is written last (--precompress), so its age stands for the whole site.
+wasm=target/site/pkg/parley.wasm.br
 # cargo-leptos regenerates the WASM bindings on every build (~40 s), so skip the build when no
 # source is newer than what it produced last time.
 if [ -x "$server" ] && [ -f "$wasm" ] \
@@ -54,7 +55,7 @@ if [ -x "$server" ] && [ -f "$wasm" ] \
     step "nothing changed since the last build"
 else
     step "building Parley (release; the first build takes several minutes)"
-    cargo leptos build --release --project parley-demo
+    cargo leptos build --release --precompress --project parley-demo
     # Cargo leaves an unchanged binary alone (say, after a CSS-only change): mark both fresh.
     touch "$server" "$wasm"
 fi

@@ -66,12 +66,12 @@ step "Playwright end-to-end tests against the demo host's release build"
 # The suite signs up every person it needs from one address, faster than a visitor would: lift
 # the per-address sign-up limit for it (the limit itself is proven by the Rust tests).
 PARLEY_SEED_DEMO=1 PARLEY_SIGN_UPS_PER_MINUTE=100000 PARLEY_SIGN_UPS_BURST=100000 \
-    cargo leptos end-to-end --release --project parley-demo
+    cargo leptos end-to-end --release --precompress --project parley-demo
 
 parley_db parley_minimal --fresh
 step "Playwright end-to-end test against the minimal host's release build (minimal/)"
 # Same features and flags as the demo's build: only the minimal crate itself is compiled anew.
-cargo leptos end-to-end --release --project parley-minimal
+cargo leptos end-to-end --release --precompress --project parley-minimal
 
 step "benchmark smoke run (tiny sizes, no timing assertions)"
 bash scripts/bench.sh --smoke

@@ -127,3 +127,15 @@ for (const when of ['after', 'before'] as const) {
     await expect(page.getByRole('heading', { name: 'People' })).toBeVisible();
   });
 }
+
+test('the WASM reaches the browser as its brotli copy, and the page hydrates from it', async ({ page }) => {
+  // Chromium offers br: the release build's `--precompress` copy is what it downloads.
+  const wasm = page.waitForResponse((response) => new URL(response.url()).pathname === '/pkg/parley.wasm');
+  await page.goto('/login');
+  const response = await wasm;
+  expect(response.status()).toBe(200);
+  expect(await response.headerValue('content-encoding')).toBe('br');
+  expect((await response.headerValue('vary'))?.toLowerCase()).toContain('accept-encoding');
+  // `data-hydrated` is set by the WASM's own `hydrate()`: the decoded module ran.
+  await waitHydrated(page);
+});

@@ -35,6 +35,7 @@ pub fn router(state: DemoState) -> Router {
         .route("/", get(|| async { Redirect::to("/people") }))
         .merge(state.chat.routes())
         .merge(http::routes())
+        .merge(routes::site_files(&state.leptos_options))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })

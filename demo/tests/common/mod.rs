@@ -84,10 +84,23 @@ impl TestApp {
     /// The demo host on this test's database (`#[sqlx::test]` applied the demo's migrations;
     /// the chat applies its own, as the binary does).
     pub async fn with_settings(pool: PgPool, settings: Settings) -> Self {
+        let options = LeptosOptions::builder().output_name("parley").build();
+        Self::with_options(pool, settings, options).await
+    }
+
+    /// The demo host serving the built site from `site_root` (a test's own files).
+    pub async fn with_site(pool: PgPool, site_root: &str) -> Self {
+        let options = LeptosOptions::builder()
+            .output_name("parley")
+            .site_root(site_root)
+            .build();
+        Self::with_options(pool, Settings::default(), options).await
+    }
+
+    async fn with_options(pool: PgPool, settings: Settings, options: LeptosOptions) -> Self {
         parley::server::db::migrate(&pool)
             .await
             .expect("the chat's migrations apply");
-        let options = LeptosOptions::builder().output_name("parley").build();
         let accounts = Accounts::new(
             pool.clone(),
             AccountSettings {

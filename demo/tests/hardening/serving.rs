@@ -2,7 +2,8 @@
 //! by the header-read timeout while normal requests answer, connections beyond the cap are
 //! closed at once, a slow body times out with 408; a `Host` that is not ours gets 421 (DNS
 //! rebinding) on every route and the WebSocket; JSON and pages are `no-store`, and errors
-//! rebuilt by the JSON error layer keep the security headers.
+//! rebuilt by the JSON error layer keep the security headers; the site's files go brotli-compressed
+//! to the clients that accept it, and to no one else.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -248,4 +249,74 @@ async fn private_answers_are_not_cached_and_rebuilt_errors_keep_the_security_hea
         .await;
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(big.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+}
+
+#[sqlx::test]
+async fn site_files_go_brotli_compressed_only_to_clients_that_accept_it(pool: PgPool) {
+    // A site as `cargo leptos build --release --precompress` leaves it: each file with a `.br`
+    // and a `.gz` copy beside it (stand-ins here: the bytes show which one was sent).
+    let site = std::env::temp_dir().join(format!("parley-site-{}", uuid::Uuid::new_v4()));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).expect("site folder");
+    let wasm = b"\0asm wasm module bytes ".repeat(200);
+    std::fs::write(pkg.join("parley.wasm"), &wasm).expect("write");
+    std::fs::write(pkg.join("parley.wasm.br"), b"the brotli copy").expect("write");
+    std::fs::write(pkg.join("parley.wasm.gz"), b"the gzip copy").expect("write");
+    let app = TestApp::with_site(pool, &site.to_string_lossy()).await;
+    let get = |encodings: &'static str| {
+        let app = &app;
+        async move {
+            let headers: &[(&str, &str)] = if encodings.is_empty() {
+                &[]
+            } else {
+                &[("accept-encoding", encodings)]
+            };
+            app.request_with(Method::GET, "/pkg/parley.wasm", headers, None)
+                .await
+        }
+    };
+    let encoding = |response: &crate::common::TestResponse| {
+        response
+            .headers
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    };
+    let vary = |response: &crate::common::TestResponse| {
+        response.headers.get_all(header::VARY).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+        })
+    };
+
+    // A browser (Chromium offers "gzip, deflate, br, zstd") gets the brotli copy.
+    let browser = get("gzip, deflate, br, zstd").await;
+    assert_eq!(browser.status, StatusCode::OK);
+    assert_eq!(encoding(&browser).as_deref(), Some("br"));
+    assert_eq!(browser.bytes, b"the brotli copy");
+    assert_eq!(browser.headers[header::CONTENT_TYPE], "application/wasm");
+    assert!(vary(&browser), "{:?}", browser.headers);
+    // A gzip-only client gets the file gzipped by the compression layer, never the `.gz` copy
+    // (cargo-leptos's gzip coder makes a larger file than the layer does).
+    let gzip = get("gzip").await;
+    assert_eq!(gzip.status, StatusCode::OK);
+    assert_eq!(encoding(&gzip).as_deref(), Some("gzip"));
+    assert_ne!(gzip.bytes, b"the gzip copy");
+    assert!(gzip.bytes.len() < wasm.len(), "{}", gzip.bytes.len());
+    assert!(vary(&gzip), "{:?}", gzip.headers);
+    // A client that offers nothing gets the file as it is.
+    let plain = get("").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(encoding(&plain), None);
+    assert_eq!(plain.bytes, wasm);
+    assert!(vary(&plain), "{:?}", plain.headers);
+    // No path leaves the site's pkg folder, and a missing file is a plain 404.
+    for path in [
+        "/pkg/../Cargo.toml",
+        "/pkg/%2e%2e/Cargo.toml",
+        "/pkg/missing.wasm",
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    std::fs::remove_dir_all(&site).expect("clean up");
 }

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let app = Router::new()
         .merge(state.chat.routes())
+        .merge(routes::site_files(&state.leptos_options))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
