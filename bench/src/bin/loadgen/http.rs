@@ -50,6 +50,16 @@ impl Http {
         self.request(Method::GET, path, None, gzip).await
     }
 
+    /// `GET path` offering exactly `accept_encoding` (as `gzip, deflate, br` from a browser).
+    pub async fn get_encoded(
+        &mut self,
+        path: &str,
+        accept_encoding: &'static str,
+    ) -> Result<Reply, Failure> {
+        self.send(Method::GET, path, None, Some(accept_encoding))
+            .await
+    }
+
     /// Sends one request (a JSON body when given) and reads the whole answer; times both.
     pub async fn request(
         &mut self,
@@ -59,7 +69,7 @@ impl Http {
         gzip: bool,
     ) -> Result<Reply, Failure> {
         let body = json.map(|json| ("application/json", Bytes::from(json)));
-        self.send(method, path, body, gzip).await
+        self.send(method, path, body, gzip.then_some("gzip")).await
     }
 
     /// `POST path` with `bytes` as the raw body (an upload).
@@ -69,7 +79,7 @@ impl Http {
         content_type: &'static str,
         bytes: Bytes,
     ) -> Result<Reply, Failure> {
-        self.send(Method::POST, path, Some((content_type, bytes)), false)
+        self.send(Method::POST, path, Some((content_type, bytes)), None)
             .await
     }
 
@@ -78,7 +88,7 @@ impl Http {
         method: Method,
         path: &str,
         body: Option<(&'static str, Bytes)>,
-        gzip: bool,
+        accept_encoding: Option<&'static str>,
     ) -> Result<Reply, Failure> {
         let mut request = Request::builder()
             .method(method.clone())
@@ -91,8 +101,8 @@ impl Http {
             // Browsers say where a state-changing request comes from; the server checks it.
             request = request.header("origin", format!("http://{}", self.host));
         }
-        if gzip {
-            request = request.header("accept-encoding", "gzip");
+        if let Some(encodings) = accept_encoding {
+            request = request.header("accept-encoding", encodings);
         }
         let body = match body {
             Some((content_type, bytes)) => {

@@ -547,7 +547,7 @@ impl Context<'_> {
     async fn bundle(&self, report: &mut Report) -> Result<Value, Failure> {
         if !self.plan.site_root.join("pkg").is_dir() {
             return Err(format!(
-                "{} has no pkg/: build the site first (cargo leptos build --release --project parley-demo)",
+                "{} has no pkg/: build the site first (cargo leptos build --release --precompress --project parley-demo)",
                 self.plan.site_root.display()
             )
             .into());
@@ -566,6 +566,16 @@ impl Context<'_> {
             competitor,
             "≤ 1/3 of it",
             Some((result.total_gzip_bytes as f64) <= competitor / 3.0),
+        );
+        report.add(
+            Scenario::Bundle,
+            "/chat download, a browser offering br (brotli copies of the site's files)",
+            result.total_browser_bytes as f64,
+            "bytes",
+            "the same download, gzip",
+            result.total_gzip_bytes as f64,
+            "what browsers get",
+            None,
         );
         Ok(serde_json::to_value(result)?)
     }
