@@ -518,6 +518,98 @@ async fn uploads_no_message_took_are_swept(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn deleted_messages_and_conversations_take_their_files_with_them(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let (ann, bob, channel) = two_people(&app).await;
+    let stored = |id: &str| {
+        let dir = &app.state.settings.uploads.dir;
+        (dir.join("files").join(id), dir.join("thumbnails").join(id))
+    };
+    let sent_with = |name: &'static str| {
+        let (app, ann, channel) = (&app, &ann, &channel);
+        async move {
+            let file = uploaded(
+                app,
+                ann,
+                channel,
+                name,
+                encoded(&picture(500, 400), ImageFormat::Png),
+            )
+            .await;
+            let sent = send(
+                app,
+                ann,
+                json!({"channel_id": channel, "text": name, "attachments": [id_of(&file)]}),
+            )
+            .await;
+            assert_eq!(sent.status, StatusCode::OK, "{}", sent.text);
+            (
+                id_of(&file),
+                sent.json()["id"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+    };
+    let (photo, message) = sent_with("photo.png").await;
+    let (kept, _) = sent_with("kept.png").await;
+    let url = format!("/api/chat/attachments/{photo}");
+    assert_eq!(get_bytes(&app, &url, &bob).await.0, StatusCode::OK);
+    let (file, thumb) = stored(&photo);
+    assert!(file.exists() && thumb.exists());
+
+    // Deleting the message: its files are gone for everyone at once…
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/chat/messages/{message}"),
+            &ann,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    let listed = deleted.json()["attachments"].as_array().map_or(0, Vec::len);
+    assert_eq!(listed, 0, "{}", deleted.text);
+    for user in [&ann, &bob] {
+        assert_eq!(get_bytes(&app, &url, user).await.0, StatusCode::NOT_FOUND);
+        let thumbnail = format!("{url}/thumbnail");
+        assert_eq!(
+            get_bytes(&app, &thumbnail, user).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+    // …and their bytes leave the store at the next sweep (the unattached wait does not apply).
+    let swept = parley::server::attachments::sweep(&app.state, Duration::from_secs(3600))
+        .await
+        .expect("sweeps");
+    assert_eq!(swept, 1);
+    assert!(!file.exists() && !thumb.exists(), "the bytes are deleted");
+    let (kept_file, kept_thumb) = stored(&kept);
+    assert!(
+        kept_file.exists() && kept_thumb.exists(),
+        "other files stay"
+    );
+    let again = parley::server::attachments::sweep(&app.state, Duration::from_secs(3600))
+        .await
+        .expect("sweeps");
+    assert_eq!(again, 0, "nothing is deleted twice");
+
+    // A conversation deleted (as a host's database may) takes its files by cascade; the sweep
+    // finds them although no row is left to point at them.
+    sqlx::query("DELETE FROM chat_channels WHERE id = $1::uuid")
+        .bind(&channel)
+        .execute(&pool)
+        .await
+        .expect("delete the conversation");
+    let swept = parley::server::attachments::sweep(&app.state, Duration::from_secs(3600))
+        .await
+        .expect("sweeps");
+    assert_eq!(swept, 1);
+    assert!(
+        !kept_file.exists() && !kept_thumb.exists(),
+        "the cascade's bytes are deleted"
+    );
+}
+
+#[sqlx::test]
 async fn damaged_and_oversized_images_are_clear_errors(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (ann, _bob, channel) = two_people(&app).await;

@@ -1,4 +1,5 @@
-//! Attachments (SPEC §7.4): uploads, downloads and the sweep of uploads no message took.
+//! Attachments (SPEC §7.4): uploads, downloads, and the sweep that deletes the bytes of files
+//! whose rows are gone (uploads no message took, deleted messages' files, cascades).
 //!
 //! - **Where bytes live**: an [`ObjectStore`] (`object_store`), by default the local
 //!   filesystem under `PARLEY_DATA_DIR/attachments`; a host may hand [`Chat::with_file_store`]
@@ -18,6 +19,10 @@
 //!   request time (404 for anyone else and for unknown ids alike), the content type we
 //!   determined, `nosniff`, a sandboxing CSP, and `Content-Disposition: attachment` for all
 //!   but the images we re-encoded.
+//! - **Deletion**: deleting a message deletes its attachment rows; a conversation or person
+//!   deleted takes theirs by cascade; uploads no message took go after
+//!   [`UploadSettings::unattached_after`]. Each gone row's bytes are queued by a trigger
+//!   (`chat_attachment_garbage`) and deleted from the store by [`sweep`].
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -485,15 +490,24 @@ pub async fn upload(
     })
 }
 
-async fn delete_bytes(store: &dyn ObjectStore, id: Uuid, thumbnail: bool) {
-    if let Err(error) = store.delete(&file_key(id)).await {
-        tracing::warn!(%error, %id, "could not delete an attachment's bytes");
-    }
+/// Deletes a file's bytes and its thumbnail's; `false` (logged) when the store failed and the
+/// deletion is to be tried again. Bytes already gone count as deleted.
+async fn delete_bytes(store: &dyn ObjectStore, id: Uuid, thumbnail: bool) -> bool {
+    let mut keys = vec![file_key(id)];
     if thumbnail {
-        if let Err(error) = store.delete(&thumbnail_key(id)).await {
-            tracing::warn!(%error, %id, "could not delete a thumbnail");
+        keys.push(thumbnail_key(id));
+    }
+    let mut deleted = true;
+    for key in keys {
+        match store.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(error) => {
+                tracing::warn!(%error, %id, "could not delete an attachment's bytes");
+                deleted = false;
+            }
         }
     }
+    deleted
 }
 
 /// The attachments a send names, checked before the writer: at most [`MAX_ATTACHMENTS`],
@@ -627,25 +641,49 @@ pub fn attachment_disposition(name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// Deletes uploads no message took within `older_than` (rows, then bytes); how many.
+/// Files one round of the sweep takes.
+const SWEEP_BATCH: i64 = 500;
+
+/// Deletes the uploads no message took within `older_than`, then the bytes of every file whose
+/// row is gone (those, deleted messages' files, and what went with a deleted conversation or
+/// person: the table's trigger queued them all); how many files' bytes it deleted. A file the
+/// store failed to delete stays queued for the next sweep. Instances sweep side by side: each
+/// takes queued files the others have not locked.
 pub async fn sweep(state: &Chat, older_than: Duration) -> Result<usize, ServerError> {
+    loop {
+        let unattached =
+            db::attachments::delete_unattached(&state.pool, older_than.as_secs_f64(), SWEEP_BATCH)
+                .await?;
+        if unattached < SWEEP_BATCH as u64 {
+            break;
+        }
+    }
+    // Without a store (misconfigured), the queue waits for one.
+    let Ok(store) = state.files.store() else {
+        return Ok(0);
+    };
     let mut deleted = 0;
     loop {
-        let gone =
-            db::attachments::delete_unattached(&state.pool, older_than.as_secs_f64(), 500).await?;
-        if let Ok(store) = state.files.store() {
-            for (id, thumbnail) in &gone {
-                delete_bytes(store, *id, *thumbnail).await;
+        let mut tx = state.pool.begin().await?;
+        let queued = db::attachments::claim_garbage(&mut *tx, SWEEP_BATCH).await?;
+        let mut done = Vec::with_capacity(queued.len());
+        for (id, thumbnail) in &queued {
+            if delete_bytes(store, *id, *thumbnail).await {
+                done.push(*id);
             }
         }
-        deleted += gone.len();
-        if gone.len() < 500 {
+        db::attachments::forget_garbage(&mut *tx, &done).await?;
+        tx.commit().await?;
+        deleted += done.len();
+        // A short batch is the queue's end; one the store failed on is left for the next sweep.
+        if queued.len() < SWEEP_BATCH as usize || done.len() < queued.len() {
             return Ok(deleted);
         }
     }
 }
 
-/// Runs [`sweep`] every few minutes until shutdown.
+/// Runs [`sweep`] every few minutes (a quarter of the unattached time, 10 s to 10 min) until
+/// shutdown.
 pub fn start_sweeper(state: &Chat, lifecycle: &Lifecycle) {
     let state = state.clone();
     let every = (state.settings.uploads.unattached_after / 4)
@@ -656,8 +694,8 @@ pub fn start_sweeper(state: &Chat, lifecycle: &Lifecycle) {
             tick.tick().await;
             match sweep(&state, state.settings.uploads.unattached_after).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "unattached uploads deleted"),
-                Err(error) => tracing::warn!(%error, "sweeping unattached uploads failed"),
+                Ok(n) => tracing::info!(deleted = n, "files of gone attachments deleted"),
+                Err(error) => tracing::warn!(%error, "sweeping attachments failed"),
             }
         }
     });

@@ -412,7 +412,8 @@ pub async fn delete(state: &Chat, me: &User, id: Uuid) -> Result<Message, Server
 }
 
 /// Deletes a message of `channel_id` (the caller has checked who may), taking the channel's
-/// next change version.
+/// next change version. Its attachments go with it: their rows now, their bytes at the next
+/// sweep (`attachments::sweep`).
 pub(super) async fn soft_delete(
     state: &Chat,
     channel_id: Uuid,
@@ -423,6 +424,7 @@ pub(super) async fn soft_delete(
     let row = db::messages::soft_delete(&mut *tx, id, version)
         .await?
         .ok_or(ServerError::NotFound)?;
+    db::attachments::delete_of_message(&mut *tx, id).await?;
     updated(state, tx, row).await
 }
 

@@ -1,6 +1,7 @@
 //! The `chat_attachments` table: uploads (their metadata; the bytes are in the object store),
 //! attaching them to the message that sends them, what a download may serve, each user's
-//! stored bytes, and the sweep of uploads no message took.
+//! stored bytes, the sweep of uploads no message took, and the queue of files whose rows are
+//! gone (`chat_attachment_garbage`, filled by a trigger).
 
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -158,24 +159,66 @@ pub async fn servable(
     .await
 }
 
-/// Deletes up to `limit` uploads no message took within `older_than_secs`; their ids and
-/// whether each had a thumbnail (the caller deletes the bytes).
+/// Deletes up to `limit` uploads no message took within `older_than_secs`; how many. Their
+/// bytes are queued as garbage by the table's trigger, as every deleted row's are.
 pub async fn delete_unattached(
     db: impl PgExecutor<'_>,
     older_than_secs: f64,
     limit: i64,
-) -> Result<Vec<(Uuid, bool)>, sqlx::Error> {
-    let rows = sqlx::query!(
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
         "DELETE FROM chat_attachments
           WHERE id IN (SELECT id FROM chat_attachments
                         WHERE message_id IS NULL
                           AND created_at < now() - make_interval(secs => $1)
-                        ORDER BY created_at LIMIT $2)
-      RETURNING id, thumbnail",
+                        ORDER BY created_at LIMIT $2)",
         older_than_secs,
+        limit
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes a message's attachment rows (the message is being deleted); their bytes are queued
+/// as garbage by the table's trigger.
+pub async fn delete_of_message(
+    db: impl PgExecutor<'_>,
+    message_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM chat_attachments WHERE message_id = $1",
+        message_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` queued files whose rows are gone, oldest first, with whether each had a
+/// thumbnail; locked (others skip them) until `db`'s transaction ends.
+pub async fn claim_garbage(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<(Uuid, bool)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, thumbnail FROM chat_attachment_garbage
+          ORDER BY queued_at LIMIT $1
+            FOR UPDATE SKIP LOCKED",
         limit
     )
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.thumbnail)).collect())
+}
+
+/// Forgets queued files whose bytes are deleted.
+pub async fn forget_garbage(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM chat_attachment_garbage WHERE id = ANY($1)",
+        ids
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
