@@ -1031,6 +1031,20 @@ async fn webhooks_deliver_every_event_type_signed(pool: PgPool) {
     )
     .await;
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    // Bob reacts, sets the same reaction again (no change: no event) and takes it back.
+    let bobs = mint(&app, &bob).await;
+    let reactions = format!("/api/chat/messages/{message_id}/reactions");
+    for on in [true, true, false] {
+        let reacted = with_token(
+            &app,
+            Method::POST,
+            &reactions,
+            &bobs,
+            Some(json!({"emoji": "👍", "on": on})),
+        )
+        .await;
+        assert_eq!(reacted.status, StatusCode::OK, "{}", reacted.text);
+    }
     let members = format!("/api/server/channels/{channel}/members");
     server(&app, Method::POST, &members, Some(json!({"add": [carol]}))).await;
     server(
@@ -1054,10 +1068,12 @@ async fn webhooks_deliver_every_event_type_signed(pool: PgPool) {
         "message.updated",
         "member.added",
         "member.removed",
+        "reaction.new",
+        "reaction.deleted",
     ];
     let deliveries = eventually("every event delivered", || {
         let got = receiver.successes();
-        (got.len() >= 8).then_some(got)
+        (got.len() >= 10).then_some(got)
     })
     .await;
     let by_kind: HashMap<String, Vec<&Delivery>> =
@@ -1099,6 +1115,15 @@ async fn webhooks_deliver_every_event_type_signed(pool: PgPool) {
         let data = &by_kind[kind][0].body["data"];
         assert_eq!(data["channel_id"], channel.as_str(), "{kind}");
         assert_eq!(data["user_id"], carol.as_str(), "{kind}");
+    }
+    for kind in ["reaction.new", "reaction.deleted"] {
+        assert_eq!(by_kind[kind].len(), 1, "one {kind}: {deliveries:?}");
+        let reaction = &by_kind[kind][0].body["data"]["reaction"];
+        assert_eq!(
+            *reaction,
+            json!({"message_id": message_id, "channel_id": channel, "user_id": bob, "emoji": "👍"}),
+            "{kind}"
+        );
     }
     // A signature over other bytes does not verify.
     assert_ne!(

@@ -324,8 +324,9 @@ pub async fn check_reply(
 
 /// Sets my reaction `emoji` (one of [`REACTIONS`]) on a message of a channel I am in, on or
 /// off. Idempotent: only a change takes the channel's next change version (stamped on the
-/// message, so a reconnecting client replays it) and reaches every member as
-/// `message_updated`. Returns the message with its reactions as they are now.
+/// message, so a reconnecting client replays it), reaches every member as `message_updated`
+/// and is queued as a `reaction.new` / `reaction.deleted` webhook event in its transaction.
+/// Returns the message with its reactions as they are now.
 pub async fn react(
     state: &Chat,
     me: &User,
@@ -361,7 +362,16 @@ pub async fn react(
         }
         .publish(&mut *tx)
         .await?;
+        let event = Event::Reaction {
+            added: on,
+            message_id,
+            channel_id: row.channel_id,
+            user_id: me.id,
+            emoji: emoji.to_owned(),
+        };
+        state.outbox.record(&mut *tx, &[event]).await?;
         tx.commit().await?;
+        state.outbox.wake();
     } else {
         tx.rollback().await?;
     }

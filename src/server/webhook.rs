@@ -1,6 +1,6 @@
 //! Webhooks (SPEC §7.1, §7.2): when `PARLEY_WEBHOOK_URL` is set, every `message.new`,
 //! `message.updated`, `message.reported`, `channel.created`, `channel.updated`,
-//! `member.added` and `member.removed` is POSTed to it as
+//! `member.added`, `member.removed`, `reaction.new` and `reaction.deleted` is POSTed to it as
 //! JSON `{id, type, created_at, data}`, signed `X-Parley-Signature: sha256=<hex HMAC-SHA256 of
 //! the body keyed with the server secret>`.
 //!
@@ -142,6 +142,14 @@ pub enum Event {
         reason: String,
         message: Message,
     },
+    /// A member set (`added`) or took back a reaction; only changes, never a repeat.
+    Reaction {
+        added: bool,
+        message_id: Uuid,
+        channel_id: Uuid,
+        user_id: Uuid,
+        emoji: String,
+    },
 }
 
 const MESSAGE_NEW: &str = "message.new";
@@ -158,6 +166,8 @@ impl Event {
             Self::MemberRemoved { .. } => "member.removed",
             Self::ChannelUpdated { .. } => "channel.updated",
             Self::MessageReported { .. } => "message.reported",
+            Self::Reaction { added: true, .. } => "reaction.new",
+            Self::Reaction { added: false, .. } => "reaction.deleted",
         }
     }
 
@@ -199,6 +209,20 @@ impl Event {
             } => json!({
                 "report": {"id": report_id, "reporter": reporter, "reason": reason},
                 "message": message,
+            }),
+            Self::Reaction {
+                added: _,
+                message_id,
+                channel_id,
+                user_id,
+                emoji,
+            } => json!({
+                "reaction": {
+                    "message_id": message_id,
+                    "channel_id": channel_id,
+                    "user_id": user_id,
+                    "emoji": emoji,
+                },
             }),
         }
     }
