@@ -1,8 +1,8 @@
 //! What a host merges into its router: [`Chat::routes`] (the chat's JSON API, WebSocket, SSE,
 //! and the server API when its secret is set), [`site_files`] (its own built WASM, JS and CSS,
-//! brotli-compressed where the client accepts it), and [`protect`], the layers every page and API of a chat-hosting app
-//! should sit behind (foreign hosts, cross-site writes, body size, time limits, JSON errors,
-//! security headers). Tests build exactly what the hosts build.
+//! brotli-compressed where the client accepts it), and [`protect`], the layers every page and
+//! API of a chat-hosting app should sit behind (foreign hosts, cross-site writes, body size,
+//! time limits, JSON errors, security headers). Tests build exactly what the hosts build.
 
 use axum::body::Body;
 use axum::extract::{Request, State};

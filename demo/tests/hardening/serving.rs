@@ -2,8 +2,8 @@
 //! by the header-read timeout while normal requests answer, connections beyond the cap are
 //! closed at once, a slow body times out with 408; a `Host` that is not ours gets 421 (DNS
 //! rebinding) on every route and the WebSocket; JSON and pages are `no-store`, and errors
-//! rebuilt by the JSON error layer keep the security headers; the site's files go brotli-compressed
-//! to the clients that accept it, and to no one else.
+//! rebuilt by the JSON error layer keep the security headers; the site's files go
+//! brotli-compressed to the clients that accept it, and to no one else.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -255,8 +255,12 @@ async fn private_answers_are_not_cached_and_rebuilt_errors_keep_the_security_hea
 async fn site_files_go_brotli_compressed_only_to_clients_that_accept_it(pool: PgPool) {
     // A site as `cargo leptos build --release --precompress` leaves it: each file with a `.br`
     // and a `.gz` copy beside it (stand-ins here: the bytes show which one was sent).
-    let site = std::env::temp_dir().join(format!("parley-site-{}", uuid::Uuid::new_v4()));
+    let name = format!("parley-site-{}", uuid::Uuid::new_v4());
+    let site = std::env::temp_dir().join(&name);
     let pkg = site.join("pkg");
+    // A file beside the site, which no path may reach.
+    let outside = std::env::temp_dir().join(format!("{name}.txt"));
+    std::fs::write(&outside, b"not served").expect("write");
     std::fs::create_dir_all(&pkg).expect("site folder");
     let wasm = b"\0asm wasm module bytes ".repeat(200);
     std::fs::write(pkg.join("parley.wasm"), &wasm).expect("write");
@@ -309,14 +313,17 @@ async fn site_files_go_brotli_compressed_only_to_clients_that_accept_it(pool: Pg
     assert_eq!(encoding(&plain), None);
     assert_eq!(plain.bytes, wasm);
     assert!(vary(&plain), "{:?}", plain.headers);
-    // No path leaves the site's pkg folder, and a missing file is a plain 404.
+    // No path leaves the site, and a missing file is a plain 404.
     for path in [
-        "/pkg/../Cargo.toml",
-        "/pkg/%2e%2e/Cargo.toml",
-        "/pkg/missing.wasm",
+        format!("/pkg/../../{name}.txt"),
+        format!("/pkg/%2e%2e/%2e%2e/{name}.txt"),
+        format!("/pkg/..%2f..%2f{name}.txt"),
+        "/pkg/missing.wasm".to_owned(),
     ] {
-        let response = app.get(path, None).await;
+        let response = app.get(&path, None).await;
         assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!response.text.contains("not served"), "{path}");
     }
     std::fs::remove_dir_all(&site).expect("clean up");
+    std::fs::remove_file(&outside).expect("clean up");
 }
